@@ -1,0 +1,451 @@
+"""Load and validate rule files into a RuleBook, listing every problem with file, rule, line.
+
+Reads rule files; no other I/O. Nothing is half-loaded: any problem raises RuleFileError.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterable
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from rules.errors import Problem, RuleFileError
+from rules.model import (
+    FIELDS,
+    Entity,
+    EntityRef,
+    Group,
+    Mode,
+    Node,
+    Op,
+    Regex,
+    Rule,
+    RuleBook,
+    Seed,
+    Severity,
+    StatusSpec,
+    Term,
+    Within,
+)
+from rules.text import words_of
+
+_ID = r"^[a-z0-9][a-z0-9_.-]*$"
+_WITHIN = re.compile(r"^\s*(?:(sentence)|(\d+)\s+words?)\s*$")
+DEFAULT_NEGATION = (
+    "not", "no", "never", "n't", "won't", "wouldn't", "refuse", "refusing", "reject",
+    "decline", "deny", "without", "не", "нет", "отказ*", "никогда", "nicht", "kein*",
+    "ne", "pas", "jamais", "no", "nunca", "değil", "emas",
+)  # fmt: skip
+DEFAULT_MODALITY = (
+    "plan", "plans to", "planning", "propose", "proposal", "recommend", "consider*",
+    "may", "might", "could", "would", "intend*", "draft", "bill", "seek*", "mull*",
+    "weigh*", "expected to", "asked the court", "petition*", "possible", "possibly",
+    "планир*", "предлож*", "рекомендова*", "рассматрива*", "может", "могут", "намерен*",
+    "законопроект*", "рассмотр*", "prüf*", "erwäg*", "envisag*", "envisage",
+)  # fmt: skip
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class EntitySchema(_Strict):
+    id: str = Field(pattern=_ID)
+    name: str = Field(min_length=1)
+    aliases: list[str] = Field(min_length=1)
+    not_: list[str] = Field(default_factory=list, alias="not")
+
+    @field_validator("aliases", "not_")
+    @classmethod
+    def _no_blank(cls, v: list[str]) -> list[str]:
+        if any(not words_of(a) for a in v):
+            raise ValueError("aliases and contexts must contain letters or digits")
+        return v
+
+
+class SeedSchema(_Strict):
+    jurisdiction: str
+    state: str
+    date: dt.date
+    source: str = ""
+
+
+class StatusSchema(_Strict):
+    subject: str
+    jurisdictions: list[str] = Field(min_length=1)
+    states: dict[str, list[str]] = Field(min_length=1)
+    negation: list[str] | None = None
+    modality: list[str] | None = None
+    negated: dict[str, str] = Field(default_factory=dict)
+    seed: list[SeedSchema] = Field(default_factory=list)
+
+
+class RuleSchema(_Strict):
+    id: str = Field(pattern=_ID)
+    title: str = Field(min_length=1)
+    description: str = ""
+    severity: Severity = Severity.MEDIUM
+    fields: list[Literal["title", "summary", "content"]] = Field(
+        default_factory=lambda: list(FIELDS), min_length=1
+    )
+    within: str | None = None
+    all: list[Any] = Field(default_factory=list)
+    any: list[Any] = Field(default_factory=list)
+    none: list[Any] = Field(default_factory=list)
+    notify: list[str] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    status: StatusSchema | None = None
+
+
+class RuleFileSchema(_Strict):
+    entities: list[EntitySchema] = Field(default_factory=list)
+    rules: list[RuleSchema] = Field(default_factory=list)
+
+
+# --- YAML with line numbers -------------------------------------------------------------
+
+
+class _LineDict(dict[str, Any]):
+    line: int = 0
+    key_lines: dict[str, int]
+
+
+class _LineList(list[Any]):
+    line: int = 0
+    item_lines: list[int]
+
+
+def _to_python(node: yaml.Node) -> Any:
+    """Build Python values from a composed YAML node, keeping line numbers (1-based)."""
+    if isinstance(node, yaml.MappingNode):
+        d = _LineDict()
+        d.line = node.start_mark.line + 1
+        d.key_lines = {}
+        for k, v in node.value:
+            key = _to_python(k)
+            d[str(key)] = _to_python(v)
+            d.key_lines[str(key)] = k.start_mark.line + 1
+        return d
+    if isinstance(node, yaml.SequenceNode):
+        seq = _LineList(_to_python(v) for v in node.value)
+        seq.line = node.start_mark.line + 1
+        seq.item_lines = [v.start_mark.line + 1 for v in node.value]
+        return seq
+    return _scalar(node)
+
+
+_SCALARS = yaml.SafeLoader("")
+
+
+def _scalar(node: yaml.Node) -> Any:
+    """A scalar with the SafeLoader's tag resolution (dates, ints, bools)."""
+    try:
+        return _SCALARS.construct_object(node, deep=True)
+    finally:
+        _SCALARS.constructed_objects = {}
+
+
+def _line_of(raw: Any, loc: Iterable[Any]) -> int | None:
+    """The line of the deepest YAML value on the path `loc`."""
+    line = getattr(raw, "line", None)
+    cur = raw
+    for part in loc:
+        if isinstance(cur, _LineDict) and str(part) in cur:
+            line = cur.key_lines.get(str(part), line)
+            cur = cur[str(part)]
+        elif isinstance(cur, _LineList) and isinstance(part, int) and part < len(cur):
+            line = cur.item_lines[part]
+            cur = cur[part]
+        else:
+            break
+        line = getattr(cur, "line", line)
+    return line
+
+
+def _rule_id_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
+    if len(loc) >= 2 and loc[0] in ("rules", "entities") and isinstance(loc[1], int):
+        try:
+            item = raw[loc[0]][loc[1]]
+            return str(item.get("id")) if isinstance(item, dict) and "id" in item else None
+        except (KeyError, IndexError, TypeError):
+            return None
+    return None
+
+
+# --- conversion ---------------------------------------------------------------------------
+
+
+def parse_term(text: str) -> Term:
+    """Term syntax: `=exact words`, `prefix*`, or plain words whose last word inflects."""
+    mode = Mode.INFLECT
+    body = text.strip()
+    if body.startswith("="):
+        mode, body = Mode.EXACT, body[1:]
+    elif body.endswith("*"):
+        mode, body = Mode.PREFIX, body[:-1]
+    return Term(text=text, words=tuple(words_of(body)), mode=mode)
+
+
+class _Converter:
+    """Turns validated schemas into model values, collecting semantic problems."""
+
+    def __init__(self, file: str, raw: Any) -> None:
+        self.file = file
+        self.raw = raw
+        self.problems: list[Problem] = []
+
+    def problem(self, msg: str, loc: tuple[Any, ...], rule_id: str | None = None) -> None:
+        self.problems.append(
+            Problem(
+                file=self.file,
+                message=msg,
+                rule_id=rule_id or _rule_id_at(self.raw, loc),
+                field=".".join(str(p) for p in loc[2:]) or None,
+                line=_line_of(self.raw, loc),
+            )
+        )
+
+    def node(self, value: Any, loc: tuple[Any, ...]) -> Node | None:
+        if isinstance(value, str):
+            if value.startswith("@"):
+                return EntityRef(value[1:])
+            if value.startswith("re:"):
+                try:
+                    re.compile(value[3:])
+                except re.error as e:
+                    self.problem(f"regex does not compile: {e}", loc)
+                    return None
+                return Regex(value[3:])
+            term = parse_term(value)
+            if not term.words:
+                self.problem(f"term {value!r} has no letters or digits", loc)
+                return None
+            return term
+        if isinstance(value, dict):
+            ops = [k for k in value if k in ("all", "any", "none")]
+            extra = set(value) - {"all", "any", "none", "within"}
+            if len(ops) != 1 or extra:
+                self.problem("a group is {all|any|none: [...]} with optional within", loc)
+                return None
+            op = ops[0]
+            within = self.within(value.get("within"), (*loc, "within"))
+            return self.group(Op(op), value[op], (*loc, op), within)
+        self.problem(f"expected a term or a group, got {type(value).__name__}", loc)
+        return None
+
+    def group(self, op: Op, items: Any, loc: tuple[Any, ...], within: Within | None) -> Group:
+        if not isinstance(items, list) or not items:
+            self.problem(f"{op} needs a non-empty list", loc)
+            return Group(op, (), within)
+        children = [self.node(v, (*loc, i)) for i, v in enumerate(items)]
+        return Group(op, tuple(c for c in children if c is not None), within)
+
+    def within(self, value: Any, loc: tuple[Any, ...]) -> Within | None:
+        if value is None:
+            return None
+        m = _WITHIN.match(str(value))
+        if not m:
+            self.problem(f"within must be 'sentence' or 'N words', got {value!r}", loc)
+            return None
+        return Within(sentence=True) if m.group(1) else Within(words=int(m.group(2)))
+
+    def terms(self, values: Iterable[str], loc: tuple[Any, ...]) -> tuple[Term, ...]:
+        out = []
+        for i, v in enumerate(values):
+            t = parse_term(v)
+            if t.words:
+                out.append(t)
+            else:
+                self.problem(f"term {v!r} has no letters or digits", (*loc, i))
+        return tuple(out)
+
+
+def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
+    states = {k: c.terms(v, (*loc, "states", k)) for k, v in s.states.items()}
+    for k, target in s.negated.items():
+        if k not in states or (target not in states and target != "none"):
+            c.problem(f"negated maps unknown state {k!r} -> {target!r}", (*loc, "negated"))
+    for i, seed in enumerate(s.seed):
+        if seed.state not in states:
+            c.problem(f"seed state {seed.state!r} is not a declared state", (*loc, "seed", i))
+    return StatusSpec(
+        subject=s.subject,
+        jurisdictions=tuple(s.jurisdictions),
+        states=states,
+        negation=c.terms(s.negation if s.negation is not None else DEFAULT_NEGATION, loc),
+        modality=c.terms(s.modality if s.modality is not None else DEFAULT_MODALITY, loc),
+        negated=dict(s.negated),
+        seeds=tuple(Seed(x.jurisdiction, x.state, x.date, x.source) for x in s.seed),
+    )
+
+
+def _load_one(path: Path, text: str) -> tuple[list[Entity], list[Rule], list[Problem], Any]:
+    file = str(path)
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return [], [], [Problem(file, f"not valid YAML: {e}", line=line)], None
+    raw = _to_python(node) if node is not None else {}
+    if not isinstance(raw, dict):
+        return [], [], [Problem(file, "a rule file is a mapping with entities and rules")], raw
+    try:
+        schema = RuleFileSchema.model_validate(raw)
+    except ValidationError as e:
+        problems = []
+        for err in e.errors():
+            loc = tuple(err["loc"])
+            problems.append(
+                Problem(
+                    file=file,
+                    message=err["msg"],
+                    rule_id=_rule_id_at(raw, loc),
+                    field=".".join(str(p) for p in loc[2:]) or ".".join(map(str, loc)),
+                    line=_line_of(raw, loc),
+                )
+            )
+        return [], [], problems, raw
+    c = _Converter(file, raw)
+    entities = [
+        Entity(
+            id=e.id,
+            name=e.name,
+            aliases=c.terms(e.aliases, ("entities", i, "aliases")),
+            not_contexts=c.terms(e.not_, ("entities", i, "not")),
+        )
+        for i, e in enumerate(schema.entities)
+    ]
+    rules = []
+    for i, r in enumerate(schema.rules):
+        loc = ("rules", i)
+        if not (r.all or r.any):
+            c.problem("a rule needs `all` or `any` terms", loc)
+        parts: list[Node] = []
+        if r.all:
+            parts.append(c.group(Op.ALL, r.all, (*loc, "all"), None))
+        if r.any:
+            parts.append(c.group(Op.ANY, r.any, (*loc, "any"), None))
+        if r.none:
+            parts.append(c.group(Op.NONE, r.none, (*loc, "none"), None))
+        # `within` binds the positive part; `none` excludes on the whole item.
+        within = c.within(r.within, (*loc, "within"))
+        positive = Group(Op.ALL, tuple(p for p in parts if p.op != Op.NONE), within)  # type: ignore[union-attr]
+        negative = tuple(p for p in parts if isinstance(p, Group) and p.op == Op.NONE)
+        status = _status(c, r.status, (*loc, "status")) if r.status else None
+        rules.append(
+            Rule(
+                id=r.id,
+                title=r.title,
+                description=r.description,
+                severity=r.severity,
+                fields=tuple(r.fields),
+                condition=Group(Op.ALL, (positive, *negative)),
+                notify=tuple(r.notify),
+                tags=tuple(r.tags),
+                status=status,
+                source=file,
+            )
+        )
+    return entities, rules, c.problems, raw
+
+
+def rule_files(paths: Iterable[str | Path]) -> list[Path]:
+    """Expand folders to their *.yaml / *.yml files, sorted; keep files as given."""
+    out: list[Path] = []
+    for p in map(Path, paths):
+        if p.is_dir():
+            out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml")))
+        else:
+            out.append(p)
+    return out
+
+
+def shipped_paths() -> list[Path]:
+    """The story rule files shipped inside the package."""
+    root = resources.files("rules") / "shipped"
+    return sorted(Path(str(p)) for p in root.iterdir() if p.name.endswith((".yaml", ".yml")))
+
+
+def load(paths: Iterable[str | Path] = (), destinations: set[str] | None = None) -> RuleBook:
+    """Load rule files (the shipped ones when `paths` is empty) or raise RuleFileError."""
+    files = rule_files(paths) or shipped_paths()
+    problems: list[Problem] = []
+    entities: dict[str, Entity] = {}
+    rules: list[Rule] = []
+    raws: dict[str, Any] = {}
+    for path in files:
+        try:
+            text = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as e:
+            problems.append(Problem(str(path), f"cannot read: {e}"))
+            continue
+        ents, rls, probs, raw = _load_one(path, text)
+        raws[str(path)] = raw
+        problems.extend(probs)
+        for e in ents:
+            if e.id in entities:
+                problems.append(Problem(str(path), f"entity {e.id!r} declared twice"))
+            entities[e.id] = e
+        for r in rls:
+            if any(x.id == r.id for x in rules):
+                problems.append(Problem(str(path), "rule id declared twice", rule_id=r.id))
+            rules.append(r)
+    problems.extend(_check_references(entities, rules, destinations, raws))
+    if problems:
+        raise RuleFileError(problems)
+    return RuleBook(entities=entities, rules=tuple(rules))
+
+
+def _walk(node: Node) -> Iterable[Node]:
+    yield node
+    if isinstance(node, Group):
+        for c in node.children:
+            yield from _walk(c)
+
+
+def _check_references(
+    entities: dict[str, Entity],
+    rules: list[Rule],
+    destinations: set[str] | None,
+    raws: dict[str, Any],
+) -> list[Problem]:
+    problems = []
+
+    def line(rule: Rule) -> int | None:
+        raw = raws.get(rule.source)
+        if not isinstance(raw, dict):
+            return None
+        for i, r in enumerate(raw.get("rules") or []):
+            if isinstance(r, dict) and r.get("id") == rule.id:
+                return _line_of(raw, ("rules", i))
+        return None
+
+    for rule in rules:
+        refs = {n.entity_id for n in _walk(rule.condition) if isinstance(n, EntityRef)}
+        if rule.status:
+            refs |= {rule.status.subject, *rule.status.jurisdictions}
+            refs |= {s.jurisdiction for s in rule.status.seeds}
+        for ref in sorted(refs - set(entities)):
+            problems.append(
+                Problem(rule.source, f"unknown entity @{ref}", rule.id, None, line(rule))
+            )
+        if destinations is not None:
+            for dest in rule.notify:
+                if dest not in destinations:
+                    problems.append(
+                        Problem(
+                            rule.source,
+                            f"unknown destination {dest!r}",
+                            rule.id,
+                            "notify",
+                            line(rule),
+                        )
+                    )
+    return problems

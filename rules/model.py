@@ -1,0 +1,136 @@
+"""The rule language as values: entities, terms, groups, rules and status specs.
+
+Pure. No I/O. Built by `rules.load`, compiled by `rules.compile`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Mode(StrEnum):
+    INFLECT = "inflect"  # the last word may take inflectional endings (default)
+    EXACT = "exact"  # "=word": exactly these words
+    PREFIX = "prefix"  # "word*": the last word may continue with any letters
+
+
+class Op(StrEnum):
+    ALL = "all"
+    ANY = "any"
+    NONE = "none"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return list(Severity).index(self)
+
+
+FIELDS = ("title", "summary", "content")
+
+
+@dataclass(frozen=True)
+class Term:
+    """A word or phrase. `words` are folded; `text` is what the author wrote."""
+
+    text: str
+    words: tuple[str, ...]
+    mode: Mode = Mode.INFLECT
+
+
+@dataclass(frozen=True)
+class EntityRef:
+    entity_id: str
+
+
+@dataclass(frozen=True)
+class Regex:
+    pattern: str
+
+
+@dataclass(frozen=True)
+class Within:
+    """Proximity: every hit of the group in one sentence, or within `words` words."""
+
+    sentence: bool = False
+    words: int = 0
+
+
+Leaf = Term | EntityRef | Regex
+
+
+@dataclass(frozen=True)
+class Group:
+    op: Op
+    children: tuple[Node, ...]
+    within: Within | None = None
+
+
+Node = Leaf | Group
+
+
+@dataclass(frozen=True)
+class Entity:
+    id: str
+    name: str
+    aliases: tuple[Term, ...]
+    not_contexts: tuple[Term, ...] = ()
+
+
+@dataclass(frozen=True)
+class Seed:
+    """A known state from before installation, so the first article is compared with history."""
+
+    jurisdiction: str
+    state: str
+    date: dt.date
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class StatusSpec:
+    """How a rule extracts legal-status assertions about `subject` in `jurisdictions`."""
+
+    subject: str
+    jurisdictions: tuple[str, ...]
+    states: dict[str, tuple[Term, ...]]
+    negation: tuple[Term, ...]
+    modality: tuple[Term, ...]
+    # What a negated trigger asserts instead ("will not lift the ban" restates `banned`).
+    negated: dict[str, str] = field(default_factory=dict)
+    seeds: tuple[Seed, ...] = ()
+
+
+@dataclass(frozen=True)
+class Rule:
+    id: str
+    title: str
+    condition: Group
+    severity: Severity = Severity.MEDIUM
+    fields: tuple[str, ...] = FIELDS
+    notify: tuple[str, ...] = ()
+    tags: tuple[str, ...] = ()
+    description: str = ""
+    status: StatusSpec | None = None
+    source: str = ""
+
+
+@dataclass(frozen=True)
+class RuleBook:
+    """Everything loaded from a set of rule files."""
+
+    entities: dict[str, Entity]
+    rules: tuple[Rule, ...]
+
+    def rule(self, rule_id: str) -> Rule:
+        for r in self.rules:
+            if r.id == rule_id:
+                return r
+        raise KeyError(rule_id)
