@@ -27,9 +27,20 @@ from rules.text import is_unspaced
 
 @dataclass(frozen=True)
 class Pattern:
-    words: tuple[str, ...]
-    mode: Mode
-    last_forms: frozenset[str]  # accepted forms of the last word (INFLECT / EXACT)
+    """Per word, either the set of accepted surface forms or (for `word*`) a prefix."""
+
+    slots: tuple[frozenset[str] | str, ...]
+
+    def accepts(self, words: list[str], i: int) -> bool:
+        """Whether the pattern's words 2..n match words[i+1:]; the head is matched already."""
+        n = len(self.slots)
+        if i + n > len(words):
+            return False
+        for k in range(1, n):
+            slot, w = self.slots[k], words[i + k]
+            if not (w.startswith(slot) if isinstance(slot, str) else w in slot):
+                return False
+        return True
 
 
 @dataclass
@@ -39,16 +50,13 @@ class Compiled:
     book: RuleBook
     patterns: list[Pattern] = field(default_factory=list)
     pattern_atoms: list[list[int]] = field(default_factory=list)
-    # surface form of a single-word pattern -> pattern ids
-    single: dict[str, list[int]] = field(default_factory=dict)
-    # first word of a phrase (its exact form) -> pattern ids
+    # surface form of a pattern's first word -> pattern ids
     heads: dict[str, list[int]] = field(default_factory=dict)
-    # prefix length -> prefix -> pattern ids (single-word PREFIX patterns)
+    # prefix length -> prefix -> pattern ids, for patterns whose first word is `word*`
     prefixes: dict[int, dict[str, list[int]]] = field(default_factory=dict)
-    # phrases whose head is a PREFIX pattern are rare; they are matched by their head forms
     unspaced: Any = None  # ahocorasick.Automaton over folded text, or None
     atom_names: list[tuple[str, str]] = field(default_factory=list)  # (kind, value)
-    term_atom: dict[tuple[tuple[str, ...], Mode], int] = field(default_factory=dict)
+    term_atom: dict[tuple[tuple[str, ...], Mode, frozenset[int]], int] = field(default_factory=dict)
     entity_atom: dict[str, int] = field(default_factory=dict)
     not_atom: dict[str, int] = field(default_factory=dict)  # entity id -> context atom
     regex_atom: dict[str, int] = field(default_factory=dict)
@@ -64,13 +72,19 @@ class Compiled:
         return len(self.atom_names) - 1
 
     def _pattern(self, term: Term, atom: int) -> None:
-        words, mode = term.words, term.mode
-        last = words[-1]
-        last_forms = frozenset({last}) if mode != Mode.INFLECT else forms(last)
-        pat = Pattern(words, mode, last_forms)
+        words = term.words
+        slots: list[frozenset[str] | str] = []
+        for k, w in enumerate(words):
+            if k in term.prefixes:
+                slots.append(w)
+            elif term.mode == Mode.INFLECT:
+                slots.append(forms(w))
+            else:
+                slots.append(frozenset({w}))
         pid = len(self.patterns)
-        self.patterns.append(pat)
+        self.patterns.append(Pattern(tuple(slots)))
         self.pattern_atoms.append([atom])
+        head = slots[0]
         if is_unspaced("".join(words)):
             if self.unspaced is None:
                 self.unspaced = ahocorasick.Automaton()
@@ -78,16 +92,14 @@ class Compiled:
             key = " ".join(words)
             existing = self.unspaced.get(key, [])
             self.unspaced.add_word(key, [*existing, pid])
-        elif len(words) == 1 and mode == Mode.PREFIX:
-            self.prefixes.setdefault(len(last), {}).setdefault(last, []).append(pid)
-        elif len(words) == 1:
-            for f in last_forms:
-                self.single.setdefault(f, []).append(pid)
+        elif isinstance(head, str):
+            self.prefixes.setdefault(len(head), {}).setdefault(head, []).append(pid)
         else:
-            self.heads.setdefault(words[0], []).append(pid)
+            for f in head:
+                self.heads.setdefault(f, []).append(pid)
 
     def term(self, term: Term) -> int:
-        key = (term.words, term.mode)
+        key = (term.words, term.mode, term.prefixes)
         if key not in self.term_atom:
             atom = self._atom("term", term.text)
             self.term_atom[key] = atom

@@ -182,14 +182,19 @@ def _rule_id_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
 
 
 def parse_term(text: str) -> Term:
-    """Term syntax: `=exact words`, `prefix*`, or plain words whose last word inflects."""
+    """Term syntax: `=exact words`, `prefix*` on any word, or plain words that inflect."""
     mode = Mode.INFLECT
     body = text.strip()
     if body.startswith("="):
         mode, body = Mode.EXACT, body[1:]
-    elif body.endswith("*"):
-        mode, body = Mode.PREFIX, body[:-1]
-    return Term(text=text, words=tuple(words_of(body)), mode=mode)
+    words: list[str] = []
+    prefixes = set()
+    for chunk in body.split():
+        parts = words_of(chunk)
+        if chunk.endswith("*") and parts:
+            prefixes.add(len(words) + len(parts) - 1)
+        words.extend(parts)
+    return Term(text=text, words=tuple(words), mode=mode, prefixes=frozenset(prefixes))
 
 
 class _Converter:

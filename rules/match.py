@@ -87,37 +87,19 @@ class Prepared:
         c, words, name = self.c, f.words, f.name
         hits = self.hits
         present = set(words)
-        for w in present & c.single.keys():
-            pids = c.single[w]
+        heads: list[tuple[str, list[int]]] = [(w, c.heads[w]) for w in present & c.heads.keys()]
+        for length, table in c.prefixes.items():
+            for w in present:
+                if len(w) >= length and (pids := table.get(w[:length])):
+                    heads.append((w, pids))
+        for w, pids in heads:
             for i in _positions(words, w):
                 for pid in pids:
-                    for atom in c.pattern_atoms[pid]:
-                        hits[atom].append((name, i, i))
-        if c.prefixes:
-            for w in present:
-                for length, table in c.prefixes.items():
-                    if len(w) >= length and (pids := table.get(w[:length])):
-                        for i in _positions(words, w):
-                            for pid in pids:
-                                for atom in c.pattern_atoms[pid]:
-                                    hits[atom].append((name, i, i))
-        for head in present & c.heads.keys():
-            for i in _positions(words, head):
-                for pid in c.heads[head]:
                     pat = c.patterns[pid]
-                    n = len(pat.words)
-                    j = i + n - 1
-                    if j >= len(words) or tuple(words[i + 1 : j]) != pat.words[1:-1]:
-                        continue
-                    last = words[j]
-                    ok = (
-                        last.startswith(pat.words[-1])
-                        if pat.mode == "prefix"
-                        else last in pat.last_forms
-                    )
-                    if ok:
+                    if len(pat.slots) == 1 or pat.accepts(words, i):
+                        end = i + len(pat.slots) - 1
                         for atom in c.pattern_atoms[pid]:
-                            hits[atom].append((name, i, j))
+                            hits[atom].append((name, i, end))
         if c.unspaced is not None and any(ord(ch) > 0x2FFF for ch in f.folded):
             starts = [s for s, _ in f.spans]
             for end, pids in c.unspaced.iter(f.folded):
@@ -163,7 +145,7 @@ class Prepared:
         elif isinstance(leaf, EntityRef):
             hits = self.hits.get(c.entity_atom[leaf.entity_id], [])
         else:
-            hits = self.hits.get(c.term_atom[(leaf.words, leaf.mode)], [])
+            hits = self.hits.get(c.term_atom[(leaf.words, leaf.mode, leaf.prefixes)], [])
         return [h for h in hits if h[0] in fields]
 
     def atom_hits(self, atom: int) -> list[Hit]:

@@ -11,9 +11,8 @@ from enum import StrEnum
 
 
 class Mode(StrEnum):
-    INFLECT = "inflect"  # the last word may take inflectional endings (default)
-    EXACT = "exact"  # "=word": exactly these words
-    PREFIX = "prefix"  # "word*": the last word may continue with any letters
+    INFLECT = "inflect"  # each word may take inflectional endings (default)
+    EXACT = "exact"  # "=words": exactly these words
 
 
 class Op(StrEnum):
@@ -38,11 +37,15 @@ FIELDS = ("title", "summary", "content")
 
 @dataclass(frozen=True)
 class Term:
-    """A word or phrase. `words` are folded; `text` is what the author wrote."""
+    """A word or phrase. `words` are folded; `text` is what the author wrote.
+
+    A word in `prefixes` (by position) matches any word that starts with it ("invit*").
+    """
 
     text: str
     words: tuple[str, ...]
     mode: Mode = Mode.INFLECT
+    prefixes: frozenset[int] = frozenset()
 
 
 @dataclass(frozen=True)
