@@ -1,0 +1,9 @@
+"""SQLite storage through sqlite-utils: schema, migrations and the Store API.
+
+Imports nothing from `monitor` or `rules`.
+"""
+
+from storage.errors import DatabaseOpenError, NotFoundError, StorageError
+from storage.store import Store, ts
+
+__all__ = ["DatabaseOpenError", "NotFoundError", "StorageError", "Store", "ts"]

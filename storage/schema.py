@@ -1,0 +1,100 @@
+"""The database schema as sqlite-utils migrations, applied automatically on open.
+
+The only schema code. Tables are meant to be read by users with SQL or Datasette.
+"""
+
+from __future__ import annotations
+
+from sqlite_utils import Database, Migrations
+
+migrations = Migrations("newsmon")
+
+
+@migrations()
+def m001_initial(db: Database) -> None:
+    db.execute(
+        """
+        create table feeds (
+            id integer primary key,
+            url text not null unique,
+            title text,
+            site_url text,
+            tags text not null default '[]',
+            interval_seconds integer,
+            etag text,
+            last_modified text,
+            next_check_at text not null,
+            last_checked_at text,
+            last_ok_at text,
+            last_error text,
+            last_error_at text,
+            consecutive_failures integer not null default 0,
+            disabled integer not null default 0,
+            disabled_reason text,
+            baseline_done integer not null default 0,
+            added_at text not null
+        )"""
+    )
+    db.execute("create index feeds_next_check on feeds(disabled, next_check_at)")
+    db.execute(
+        """
+        create table items (
+            id text primary key,
+            feed_id integer not null,
+            key text not null,
+            title text not null default '',
+            link text,
+            summary text not null default '',
+            content text not null default '',
+            author text,
+            published text,
+            fetched_at text not null,
+            unique (feed_id, key)
+        )"""
+    )
+    db.execute("create index items_fetched on items(fetched_at)")
+    db.execute(
+        """
+        create table matches (
+            id integer primary key,
+            item_id text not null references items(id),
+            rule_id text not null,
+            rule_title text not null,
+            severity text not null,
+            evidence text not null default '[]',
+            created_at text not null,
+            label text check (label in ('relevant', 'irrelevant')),
+            labelled_at text,
+            note text,
+            unique (item_id, rule_id)
+        )"""
+    )
+    db.execute("create index matches_created on matches(created_at)")
+    db.execute(
+        """
+        create table deliveries (
+            id integer primary key,
+            event_id text not null,
+            destination text not null,
+            event_type text not null,
+            payload text not null,
+            status text not null default 'pending'
+                check (status in ('pending', 'sent', 'dead')),
+            attempts integer not null default 0,
+            next_attempt_at text not null,
+            last_attempt_at text,
+            last_status integer,
+            last_error text,
+            created_at text not null,
+            sent_at text,
+            match_id integer references matches(id),
+            unique (event_id, destination)
+        )"""
+    )
+    db.execute("create index deliveries_due on deliveries(status, next_attempt_at)")
+    db["items"].enable_fts(["title", "summary", "content"], create_triggers=True)
+
+
+@migrations(transactional=False)
+def m002_wal(db: Database) -> None:
+    db.enable_wal()
