@@ -44,6 +44,12 @@ def html_to_text(value: str) -> str:
         tree.strip_tags(list(_DROP_TAGS))
         root = tree.body or tree.root
         value = root.text(separator=" ") if root is not None else ""
+    return clean_text(value)
+
+
+def clean_text(value: str) -> str:
+    """Plain text made safe to store, match and encode: lone surrogates, NULs, controls and
+    bidi overrides removed, whitespace collapsed, NFC composed. No HTML is interpreted."""
     value = value.encode("utf-8", "replace").decode("utf-8").translate(_INVISIBLE)
     return unicodedata.normalize("NFC", _WS.sub(" ", value)).strip()
 

@@ -1,0 +1,265 @@
+"""One poll cycle: due feeds -> fetch -> parse -> dedupe -> match -> store (with the outbox).
+
+The imperative shell around the pure stages. Expected failures (a feed down, not a feed)
+are recorded on the feed row and backed off; they never stop the cycle.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.config import Config
+from monitor.dbthread import StoreThread
+from monitor.errors import FeedParseError, FetchError
+from monitor.events import iso, match_event, routes
+from monitor.fetch import Fetcher, FetchResult
+from monitor.items import Item, item_id
+from monitor.parse import ParsedFeed, parse_feed
+from rules import Match, RuleSet
+from rules.text import html_to_text
+from storage import Store, ts
+
+log = logging.getLogger("newsmon.poll")
+MAX_BACKOFF = 24 * 3600.0
+
+
+@dataclass
+class CycleReport:
+    feeds: int = 0
+    ok: int = 0
+    not_modified: int = 0
+    failed: int = 0
+    new_items: int = 0
+    matches: int = 0
+    alerts: int = 0
+
+
+@dataclass(frozen=True)
+class PollWrite:
+    """Everything one successful poll writes, built off the event loop."""
+
+    items: list[dict[str, Any]]
+    matches: list[dict[str, Any]]
+    deliveries: list[dict[str, Any]]
+    alerts: int
+
+
+def _interval(config: Config, feed: dict[str, Any]) -> float:
+    return float(feed.get("interval_seconds") or config.poll.interval)
+
+
+def next_check(now: dt.datetime, seconds: float) -> str:
+    # +-10% jitter spreads feeds that were added together over the interval.
+    return ts(now + dt.timedelta(seconds=seconds * random.uniform(0.9, 1.1)))
+
+
+def backoff(config: Config, feed: dict[str, Any], failures: int, retry_after: float | None) -> float:
+    delay = min(_interval(config, feed) * 2 ** max(failures - 1, 0), MAX_BACKOFF)
+    if retry_after is not None:
+        delay = max(delay, min(retry_after, MAX_BACKOFF))
+    return delay
+
+
+def build_write(
+    config: Config,
+    rules: RuleSet,
+    feed: dict[str, Any],
+    parsed: ParsedFeed,
+    new: list[Item],
+    now: dt.datetime,
+) -> PollWrite:
+    """Rows for new items, their matches and their outbox entries. Pure apart from `now`."""
+    feed_info = {"url": feed["url"], "title": parsed.title or feed.get("title")}
+    baseline = not feed.get("baseline_done")
+    horizon = now - dt.timedelta(seconds=config.poll.backfill)
+    items, matches, deliveries = [], [], []
+    alerts = 0
+    for item in new:
+        iid = item_id(feed["url"], item.key)
+        items.append(
+            {
+                "id": iid,
+                "feed_id": feed["id"],
+                "key": item.key,
+                "title": item.title,
+                "link": item.link,
+                "summary": item.summary,
+                "content": item.content,
+                "author": item.author,
+                "published": iso(item.published),
+                "fetched_at": ts(now),
+            }
+        )
+        found: list[Match] = rules.match(item)
+        # The first poll of a feed is a baseline: store and match everything, but alert
+        # only on items recent enough to be news (no alert storm from a feed's archive).
+        alert = not baseline or (item.published is not None and item.published >= horizon)
+        summary_text = html_to_text(item.summary or item.content)[:1000]
+        for m in found:
+            matches.append(
+                {
+                    "item_id": iid,
+                    "rule_id": m.rule.id,
+                    "rule_title": m.rule.title,
+                    "severity": str(m.rule.severity),
+                    "evidence": json.dumps([e.to_dict() for e in m.evidence], ensure_ascii=False),
+                    "created_at": ts(now),
+                }
+            )
+            if not alert:
+                continue
+            targets = routes(
+                m.rule.id, m.rule.tags, str(m.rule.severity), m.rule.notify, config.destinations
+            )
+            if not targets:
+                continue
+            event = match_event(
+                m,
+                iid,
+                {
+                    "title": item.title,
+                    "link": item.link,
+                    "published": iso(item.published),
+                    "summary": summary_text,
+                },
+                feed_info,
+                now,
+            )
+            payload = json.dumps(event, ensure_ascii=False)
+            alerts += 1
+            for name in targets:
+                deliveries.append(
+                    {
+                        "item_id": iid,
+                        "rule_id": m.rule.id,
+                        "event_id": event["id"],
+                        "destination": name,
+                        "event_type": event["type"],
+                        "payload": payload,
+                        "next_attempt_at": ts(now),
+                        "created_at": ts(now),
+                    }
+                )
+    return PollWrite(items, matches, deliveries, alerts)
+
+
+class Poller:
+    def __init__(
+        self,
+        config: Config,
+        db: StoreThread,
+        fetcher: Fetcher,
+        rules: RuleSet,
+        now: Callable[[], dt.datetime],
+    ) -> None:
+        self.config = config
+        self.db = db
+        self.fetcher = fetcher
+        self.rules = rules
+        self.now = now
+
+    async def cycle(self, include_all: bool = False) -> CycleReport:
+        feeds = await self.db.call(Store.due_feeds, self.now(), include_all)
+        report = CycleReport(feeds=len(feeds))
+        sem = asyncio.Semaphore(self.config.poll.concurrency)
+
+        async def one(feed: dict[str, Any]) -> None:
+            async with sem:
+                await self.poll(feed, report)
+
+        await asyncio.gather(*(one(f) for f in feeds))
+        return report
+
+    async def poll(self, feed: dict[str, Any], report: CycleReport) -> None:
+        now = self.now()
+        try:
+            result = await self.fetcher.fetch(feed["url"], feed["etag"], feed["last_modified"])
+        except FetchError as e:
+            await self._failed(feed, e.reason, e.retry_after, now, report)
+            return
+        if result.not_modified:
+            await self.db.call(
+                Store.update_feed,
+                feed["id"],
+                self._ok_values(feed, result, now, None) | {"baseline_done": feed["baseline_done"]},
+            )
+            report.not_modified += 1
+            return
+        loop = asyncio.get_running_loop()
+        try:
+            parsed = await loop.run_in_executor(None, self._parse, result)
+        except FeedParseError as e:
+            await self._failed(feed, str(e), None, now, report)
+            return
+        keys = [i.key for i in parsed.items]
+        known = await self.db.call(Store.existing_keys, feed["id"], keys)
+        new = [i for i in parsed.items if i.key not in known]
+        write = await loop.run_in_executor(
+            None, build_write, self.config, self.rules, feed, parsed, new, now
+        )
+        values = self._ok_values(feed, result, now, parsed)
+        await self.db.call(
+            Store.commit_poll, feed["id"], values, write.items, write.matches, write.deliveries
+        )
+        if parsed.warning:
+            log.info("feed %s recovered from malformed XML: %s", feed["url"], parsed.warning)
+        report.ok += 1
+        report.new_items += len(write.items)
+        report.matches += len(write.matches)
+        report.alerts += write.alerts
+
+    def _parse(self, result: FetchResult) -> ParsedFeed:
+        return parse_feed(
+            result.body, result.headers.get("content-type"), result.url, self.config.poll.max_bytes
+        )
+
+    def _ok_values(
+        self, feed: dict[str, Any], result: FetchResult, now: dt.datetime, parsed: ParsedFeed | None
+    ) -> dict[str, Any]:
+        values: dict[str, Any] = {
+            "last_checked_at": ts(now),
+            "last_ok_at": ts(now),
+            "consecutive_failures": 0,
+            "next_check_at": next_check(now, _interval(self.config, feed)),
+            "baseline_done": 1,
+        }
+        if not result.not_modified:
+            # Stored verbatim and echoed back verbatim, quotes included (RELIABILITY F9).
+            values["etag"] = result.headers.get("etag")
+            values["last_modified"] = result.headers.get("last-modified")
+        if parsed is not None:
+            values["title"] = parsed.title or feed.get("title")
+            values["site_url"] = parsed.site_url
+            values["last_error"] = None
+        return values
+
+    async def _failed(
+        self,
+        feed: dict[str, Any],
+        reason: str,
+        retry_after: float | None,
+        now: dt.datetime,
+        report: CycleReport,
+    ) -> None:
+        failures = int(feed["consecutive_failures"]) + 1
+        delay = backoff(self.config, feed, failures, retry_after)
+        log.warning("feed %s failed (%d in a row): %s", feed["url"], failures, reason)
+        await self.db.call(
+            Store.update_feed,
+            feed["id"],
+            {
+                "last_checked_at": ts(now),
+                "last_error": reason[:500],
+                "last_error_at": ts(now),
+                "consecutive_failures": failures,
+                "next_check_at": ts(now + dt.timedelta(seconds=delay)),
+            },
+        )
+        report.failed += 1
