@@ -25,7 +25,7 @@ from monitor.errors import MonitorError
 from monitor.netguard import check_url_syntax
 from rules import RuleError, RuleSet
 from rules import load as load_rules
-from storage import Store, StorageError
+from storage import StorageError, Store
 
 F = TypeVar("F", bound=Callable[..., Any])
 

@@ -67,7 +67,7 @@ class _Strict(BaseModel):
 
 class PollConfig(_Strict):
     interval: Duration = 600.0
-    concurrency: int = Field(50, ge=1, le=1000)
+    concurrency: int = Field(default=50, ge=1, le=1000)
     timeout: Duration = 20.0
     max_bytes: Size = 10 * 1000 * 1000
     tick: Duration = 15.0  # how often the dispatcher looks for due feeds
@@ -135,14 +135,16 @@ class Config(_Strict):
     database: str = "newsmon.db"
     allow_private_networks: bool = False
     allowed_networks: list[str] = Field(default_factory=list)  # CIDRs opted in, e.g. 10.0.0.0/8
-    poll: PollConfig = Field(default_factory=PollConfig)
-    feeds: list[FeedConfig] = Field(default_factory=lambda: [FeedConfig(url=u) for u in DEFAULT_FEEDS])
+    poll: PollConfig = PollConfig()
+    feeds: list[FeedConfig] = Field(
+        default_factory=lambda: [FeedConfig(url=u) for u in DEFAULT_FEEDS]
+    )
     rules: list[str] = Field(default_factory=list)
     destinations: list[DestinationConfig] = Field(
         default_factory=lambda: [DestinationConfig(name="console", type="console")]
     )
-    delivery: DeliveryConfig = Field(default_factory=DeliveryConfig)
-    web: WebConfig = Field(default_factory=WebConfig)
+    delivery: DeliveryConfig = DeliveryConfig()
+    web: WebConfig = WebConfig()
 
     @field_validator("allowed_networks")
     @classmethod
@@ -180,7 +182,10 @@ def mask(secret: str) -> str:
 
 def _interpolate(value: Any, path: str, problems: list[str]) -> Any:
     if isinstance(value, dict):
-        return {k: _interpolate(v, f"{path}.{k}" if path else str(k), problems) for k, v in value.items()}
+        return {
+            k: _interpolate(v, f"{path}.{k}" if path else str(k), problems)
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [_interpolate(v, f"{path}.{i}", problems) for i, v in enumerate(value)]
     if isinstance(value, str):

@@ -113,7 +113,7 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
         async def tick() -> None:
             task = asyncio.current_task()
             assert task is not None  # noqa: S101 - always inside a task here
-            in_flight.add(task)  # type: ignore[arg-type]
+            in_flight.add(task)
             try:
                 report = await service.tick()
                 p, d = report.poll, report.delivery
@@ -130,7 +130,7 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
                 # The one catch-all: a bug in one tick is logged; the daemon lives on.
                 log.exception("tick failed")
             finally:
-                in_flight.discard(task)  # type: ignore[arg-type]
+                in_flight.discard(task)
 
         scheduler = AsyncIOScheduler(
             timezone=dt.UTC,

@@ -20,12 +20,12 @@ from typing import Any, TextIO
 import httpx
 
 from monitor.config import Config, DestinationConfig
+from monitor.dbthread import StoreThread
 from monitor.errors import DeliveryError
 from monitor.fetch import USER_AGENT, parse_retry_after
 from monitor.netguard import AddressPolicy, blocked_reason, guarded_transport
 from monitor.signing import signed_headers
 from monitor.slack import render
-from monitor.dbthread import StoreThread
 from storage import Store, ts
 
 # Slack answers these when the webhook or channel is gone or the payload is ours to fix:
@@ -96,7 +96,9 @@ class Outbox:
         dest = self.destinations.get(name)
         for row in rows:
             if dest is None:
-                values = self._failure(row, DeliveryError(f"destination {name!r} is not configured"))
+                values = self._failure(
+                    row, DeliveryError(f"destination {name!r} is not configured")
+                )
                 values["status"] = "pending"  # kept until the destination returns
             else:
                 try:

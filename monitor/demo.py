@@ -96,8 +96,12 @@ def run_demo(keep: str | None = None) -> None:
                     "poll": {"backfill": "36500d", "timeout": "10s"},
                     "feeds": [{"url": f"{server.url}/feeds/{name}"} for name in sorted(feeds)],
                     "destinations": [
-                        {"name": "demo-hook", "type": "webhook", "url": f"{server.url}/hook",
-                         "secret": secret},
+                        {
+                            "name": "demo-hook",
+                            "type": "webhook",
+                            "url": f"{server.url}/hook",
+                            "secret": secret,
+                        },
                     ],
                 }  # fmt: skip
             )
@@ -120,7 +124,9 @@ def run_demo(keep: str | None = None) -> None:
                 click.echo(f"      {ev['field']}: {ev['kind']} {ev['value']!r} -> {ev['text']!r}")
         store.close()
         click.echo("")
-        click.secho("Webhook payloads received (signature verified with standardwebhooks)", bold=True)
+        click.secho(
+            "Webhook payloads received (signature verified with standardwebhooks)", bold=True
+        )
         for r in server.received:
             ev = r["event"]
             click.echo(

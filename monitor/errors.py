@@ -1,13 +1,13 @@
 """Errors of the monitor package (the daemon, fetching, delivery and the CLI).
 
-    MonitorError                        root
-    ├── ConfigError(ValueError)         the config file is wrong; `problems` lists each
-    ├── FetchError                      a feed could not be fetched (url, reason)
-    │   ├── BlockedAddressError         the URL or a redirect points at a non-public address
-    │   ├── TooLargeError               the decoded body exceeds the size cap
-    │   └── FetchTimeoutError           the whole fetch exceeded its deadline
-    ├── FeedParseError(ValueError)      the bytes are not a usable feed
-    └── DeliveryError                   a destination refused or could not take an event
+MonitorError                        root
+├── ConfigError(ValueError)         the config file is wrong; `problems` lists each
+├── FetchError                      a feed could not be fetched (url, reason)
+│   ├── BlockedAddressError         the URL or a redirect points at a non-public address
+│   ├── TooLargeError               the decoded body exceeds the size cap
+│   └── FetchTimeoutError           the whole fetch exceeded its deadline
+├── FeedParseError(ValueError)      the bytes are not a usable feed
+└── DeliveryError                   a destination refused or could not take an event
 """
 
 from __future__ import annotations

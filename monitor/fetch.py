@@ -17,8 +17,14 @@ import httpx
 
 from monitor.decode import ACCEPT_ENCODING, BoundedDecoder
 from monitor.errors import BlockedAddressError, FetchError, FetchTimeoutError, TooLargeError
-from monitor.netguard import AddressPolicy, Resolver, blocked_reason, check_url_syntax
-from monitor.netguard import guarded_transport, system_resolve
+from monitor.netguard import (
+    AddressPolicy,
+    Resolver,
+    blocked_reason,
+    check_url_syntax,
+    guarded_transport,
+    system_resolve,
+)
 
 USER_AGENT = "newsmon/0.1 (+https://github.com/newsmon/newsmon; self-hosted news monitor)"
 MAX_REDIRECTS = 5
@@ -144,7 +150,7 @@ class Fetcher:
         location = r.headers.get("location")
         if not location:
             raise FetchError(current, f"HTTP {r.status_code} redirect without a Location")
-        target = urljoin(current, location)
+        target: str = urljoin(current, location)
         try:
             check_url_syntax(target)
         except ValueError as e:
@@ -168,7 +174,7 @@ class Fetcher:
 def _describe(e: httpx.HTTPError) -> str:
     """A short human reason for a transport error, without the URL's query string."""
     kind = type(e).__name__
-    text = str(e) or kind
+    text: str = str(e) or kind
     if isinstance(e, httpx.ConnectError):
         return f"cannot connect: {text}"
     if isinstance(e, httpx.TimeoutException):

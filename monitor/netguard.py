@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -159,7 +159,3 @@ def blocked_reason(exc: BaseException) -> str | None:
         cur = cur.__cause__ or cur.__context__
     text = str(exc)
     return text if "non-public address" in text or "not allowed" in text else None
-
-
-def hosts(urls: Sequence[str]) -> set[str]:
-    return {urlsplit(u).hostname or "" for u in urls}

@@ -110,17 +110,17 @@ def parse_feed(
     ]
     keys = assign_keys(raw)
     items = []
-    for key, e, (_, link, title, summary) in zip(keys, entries, raw, strict=True):
-        content = _content(e)
+    for key, entry, (_, link, title, summary) in zip(keys, entries, raw, strict=True):
+        content = _content(entry)
         items.append(
             Item(
                 key=key,
-                title=_title(e, title),
+                title=_title(entry, title),
                 link=link,
                 summary=summary,
                 content=content if content != summary else "",
-                author=(e.get("author") or None),
-                published=_when(e),
+                author=(entry.get("author") or None),
+                published=_when(entry),
             )
         )
     feed = d.get("feed") or {}

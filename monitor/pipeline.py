@@ -60,8 +60,10 @@ def next_check(now: dt.datetime, seconds: float) -> str:
     return ts(now + dt.timedelta(seconds=seconds * random.uniform(0.9, 1.1)))
 
 
-def backoff(config: Config, feed: dict[str, Any], failures: int, retry_after: float | None) -> float:
-    delay = min(_interval(config, feed) * 2 ** max(failures - 1, 0), MAX_BACKOFF)
+def backoff(
+    config: Config, feed: dict[str, Any], failures: int, retry_after: float | None
+) -> float:
+    delay: float = min(_interval(config, feed) * 2.0 ** max(failures - 1, 0), MAX_BACKOFF)
     if retry_after is not None:
         delay = max(delay, min(retry_after, MAX_BACKOFF))
     return delay

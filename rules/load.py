@@ -17,7 +17,6 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from rules.errors import Problem, RuleFileError
 from rules.model import (
-    FIELDS,
     Entity,
     EntityRef,
     Group,
@@ -86,14 +85,19 @@ class StatusSchema(_Strict):
     seed: list[SeedSchema] = Field(default_factory=list)
 
 
+FieldName = Literal["title", "summary", "content"]
+
+
+def _all_fields() -> list[FieldName]:
+    return ["title", "summary", "content"]
+
+
 class RuleSchema(_Strict):
     id: str = Field(pattern=_ID)
     title: str = Field(min_length=1)
     description: str = ""
     severity: Severity = Severity.MEDIUM
-    fields: list[Literal["title", "summary", "content"]] = Field(
-        default_factory=lambda: list(FIELDS), min_length=1
-    )
+    fields: list[FieldName] = Field(default_factory=_all_fields, min_length=1)
     within: str | None = None
     all: list[Any] = Field(default_factory=list)
     any: list[Any] = Field(default_factory=list)
@@ -394,10 +398,10 @@ def load(paths: Iterable[str | Path] = (), destinations: set[str] | None = None)
         ents, rls, probs, raw = _load_one(path, text)
         raws[str(path)] = raw
         problems.extend(probs)
-        for e in ents:
-            if e.id in entities:
-                problems.append(Problem(str(path), f"entity {e.id!r} declared twice"))
-            entities[e.id] = e
+        for ent in ents:
+            if ent.id in entities:
+                problems.append(Problem(str(path), f"entity {ent.id!r} declared twice"))
+            entities[ent.id] = ent
         for r in rls:
             if any(x.id == r.id for x in rules):
                 problems.append(Problem(str(path), "rule id declared twice", rule_id=r.id))

@@ -1,8 +1,8 @@
 """Errors of the storage package.
 
-    StorageError                  root: the database cannot do what was asked
-    ├── DatabaseOpenError         the file cannot be opened or migrated (path, reason)
-    └── NotFoundError(KeyError)   a feed, match or delivery that does not exist
+StorageError                  root: the database cannot do what was asked
+├── DatabaseOpenError         the file cannot be opened or migrated (path, reason)
+└── NotFoundError(KeyError)   a feed, match or delivery that does not exist
 """
 
 from __future__ import annotations

@@ -92,7 +92,7 @@ def m001_initial(db: Database) -> None:
         )"""
     )
     db.execute("create index deliveries_due on deliveries(status, next_attempt_at)")
-    db["items"].enable_fts(["title", "summary", "content"], create_triggers=True)
+    db.table("items").enable_fts(["title", "summary", "content"], create_triggers=True)
 
 
 @migrations(transactional=False)

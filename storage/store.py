@@ -117,7 +117,7 @@ class Store:
 
     def update_feed(self, feed_id: int, values: dict[str, Any]) -> None:
         with self._tx():
-            self.db["feeds"].update(feed_id, values)
+            self.db.table("feeds").update(feed_id, values)
 
     # -- items, matches and the outbox -----------------------------------------------------
 
@@ -149,7 +149,7 @@ class Store:
         """
         with self._tx():
             if items:
-                self.db["items"].insert_all(items, ignore=True)
+                self.db.table("items").insert_all(items, ignore=True)
             match_ids: dict[tuple[str, str], int] = {}
             for m in matches:
                 cur = self.db.execute(
@@ -168,8 +168,8 @@ class Store:
                 if key[0] is not None and key not in match_ids:
                     continue  # the match existed already: its alert was queued then
                 row["match_id"] = match_ids.get(key)  # type: ignore[arg-type]
-                self.db["deliveries"].insert(row, ignore=True)
-            self.db["feeds"].update(feed_id, feed_values)
+                self.db.table("deliveries").insert(row, ignore=True)
+            self.db.table("feeds").update(feed_id, feed_values)
 
     def items(self, since: str | None = None) -> Iterator[Row]:
         sql = "select items.*, feeds.url as feed_url, feeds.title as feed_title from items "
@@ -194,7 +194,8 @@ class Store:
     def matches(
         self, rule_id: str | None = None, limit: int = 50, label: str | None = None
     ) -> list[Row]:
-        where, params = [], []
+        where: list[str] = []
+        params: list[Any] = []
         if rule_id:
             where.append("matches.rule_id = ?")
             params.append(rule_id)
@@ -233,13 +234,13 @@ class Store:
             self.db.execute(
                 "update deliveries set attempts = attempts + 1 where id = ?", [delivery_id]
             )
-            self.db["deliveries"].update(delivery_id, values)
+            self.db.table("deliveries").update(delivery_id, values)
 
     def retry_delivery(self, delivery_id: int, now: dt.datetime) -> None:
         rows = self._rows("select id from deliveries where id = ?", [delivery_id])
         if not rows:
             raise NotFoundError(f"no delivery with id {delivery_id}")
         with self._tx():
-            self.db["deliveries"].update(
+            self.db.table("deliveries").update(
                 delivery_id, {"status": "pending", "next_attempt_at": ts(now)}
             )
