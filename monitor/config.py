@@ -167,10 +167,11 @@ class Config(_Strict):
     def masked(self) -> dict[str, Any]:
         """The effective config as plain data, secrets masked (for `config show`)."""
         data = self.model_dump(mode="json")
-        for d in data["destinations"]:
-            for key in ("url", "secret"):
-                if d.get(key):
-                    d[key] = mask(d[key])
+        for d, dest in zip(data["destinations"], self.destinations, strict=True):
+            if dest.url is not None:
+                d["url"] = mask(dest.url.get_secret_value())
+            if dest.secret is not None:
+                d["secret"] = "***"
         return data
 
 

@@ -31,3 +31,16 @@ def signed_headers(secret: str, msg_id: str, body: str, now: dt.datetime) -> dic
         "webhook-timestamp": str(int(when.timestamp())),
         "webhook-signature": signature,
     }
+
+
+def verify(secret: str, body: bytes, headers: dict[str, str]) -> bool:
+    """Whether a received request carries a valid signature (as a receiver checks it).
+
+    The stock verifier raises ValueError or binascii.Error, not only its own error, on a
+    malformed header (RELIABILITY.md §0.5), so any exception means "not valid".
+    """
+    try:
+        Webhook(secret).verify(body, headers)
+    except Exception:  # noqa: BLE001
+        return False
+    return True
