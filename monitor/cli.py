@@ -261,6 +261,104 @@ def rules_check(obj: Context, paths: tuple[str, ...]) -> None:
     click.echo(f"ok: {len(book.rules)} rules, {len(book.entities)} entities")
 
 
+@main.command("match")
+@click.argument("source")
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Rule file or folder (repeatable). Default: the configured rules.",
+)
+@click.option("--seed", is_flag=True, help="Start the status ledger from the rule files' seeds.")
+@json_option
+@pass_ctx
+@handles_errors
+def match_cmd(
+    obj: Context, source: str, rule_paths: tuple[str, ...], seed: bool, as_json: bool
+) -> None:
+    """Dry run: match a feed file, a feed URL or a .jsonl of items; store and send nothing."""
+    from monitor.dryrun import load_input, match_records
+
+    ruleset = obj.rules(rule_paths)
+    items = load_input(source, obj.config)
+    records = match_records(items, ruleset, seed=seed)
+    if as_json:
+        emit_json(records)
+        return
+    count = 0
+    for r in records:
+        count += 1
+        click.echo(f"{r['item_id']}  {r['rule']}  {r['title']}")
+        for ev in r["evidence"][:6]:
+            click.echo(
+                f"    {ev['field']}[{ev['start']}:{ev['end']}] {ev['kind']} {ev['value']!r}: {ev['text']!r}"
+            )
+        for st in r.get("statuses", []):
+            mark = "CHANGED " if st["changed"] else ""
+            click.echo(
+                f"    status: {mark}{st['subject']} in {st['jurisdiction']}: "
+                f"{st['previous'] or 'unknown'} -> {st['state']} ({st['when'][:10]})"
+            )
+    click.echo(f"{count} matches in {len(items)} items", err=True)
+
+
+@main.command()
+@click.option(
+    "--rules",
+    "rule_paths",
+    multiple=True,
+    type=click.Path(exists=True),
+    help="Rule file or folder (repeatable). Default: the configured rules.",
+)
+@click.option("--since", help="Only items published (or fetched) on or after this date.")
+@json_option
+@pass_ctx
+@handles_errors
+def backtest(obj: Context, rule_paths: tuple[str, ...], since: str | None, as_json: bool) -> None:
+    """Run rules over stored items: hits per rule, samples, review labels."""
+    from monitor.dryrun import backtest as run_backtest
+
+    if since:
+        try:
+            since = dt.date.fromisoformat(since[:10]).isoformat()
+        except ValueError:
+            _fail(f"--since takes a date like 2024-01-31, not {since!r}")
+    ruleset = obj.rules(rule_paths)
+    store = obj.store()
+    labels = store.labels()
+    total = store.count("items")
+    rows = store.items(since)
+    show_bar = not as_json and sys.stderr.isatty()
+    if show_bar:
+        with click.progressbar(length=total, label="backtest", file=sys.stderr) as bar:
+            stats = run_backtest(rows, ruleset, labels, bar.update)
+    else:
+        stats = run_backtest(rows, ruleset, labels)
+    if as_json:
+        emit_json(
+            {
+                "rule": s.rule,
+                "title": s.title,
+                "hits": s.hits,
+                "labelled_relevant": s.relevant,
+                "labelled_irrelevant": s.irrelevant,
+                "sample": s.sample,
+            }
+            for s in stats
+        )
+        return
+    for s in stats:
+        labelled = (
+            f"  ({s.relevant} relevant, {s.irrelevant} irrelevant)"
+            if s.relevant or s.irrelevant
+            else ""
+        )
+        click.echo(f"{s.rule}: {s.hits} hits{labelled}")
+        for x in s.sample:
+            click.echo(f"    {x['title']}")
+
+
 # -- matches --------------------------------------------------------------------------------
 
 
@@ -285,6 +383,38 @@ def matches_list(obj: Context, rule_id: str | None, limit: int, as_json: bool) -
         click.echo(f"{r['id']:>5}  {r['created_at'][:19]}  {r['rule_id']:28}  {r['title']}")
         if r["link"]:
             click.echo(f"       {r['link']}")
+
+
+@main.command("status")
+@click.argument("subject", required=False)
+@json_option
+@pass_ctx
+@handles_errors
+def status_cmd(obj: Context, subject: str | None, as_json: bool) -> None:
+    """Legal-status ledger: current state per jurisdiction and the dated history."""
+    from monitor.ledgerview import ledger_view
+
+    store = obj.store()
+    subjects = [subject] if subject else store.status_subjects()
+    views = [ledger_view(s, store.status_entries(s)) for s in subjects]
+    if as_json:
+        emit_json(row for view in views for row in view)
+        return
+    if not any(views):
+        click.echo("no status assertions recorded" + (f" for {subject}" if subject else ""))
+    for view in views:
+        for row in view:
+            since = (row["since"] or "")[:10]
+            click.echo(
+                f"{row['subject']} in {row['jurisdiction']}: {row['state'] or 'unknown'} (since {since})"
+            )
+            for h in row["history"]:
+                mark = f"  changed from {h['changed_from']}" if h["changed_from"] else ""
+                conflict = "  CONFLICT" if h["conflict"] else ""
+                source = h["title"] or h["source"] or ""
+                click.echo(f"    {h['event_at'][:10]}  {h['state']:10}  {source}{mark}{conflict}")
+                if h["link"]:
+                    click.echo(f"                            {h['link']}")
 
 
 # -- deliveries and config --------------------------------------------------------------------

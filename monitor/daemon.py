@@ -27,6 +27,7 @@ from monitor.deliver import DeliveryReport, Outbox, delivery_client
 from monitor.fetch import Fetcher
 from monitor.netguard import AddressPolicy, Resolver, system_resolve
 from monitor.pipeline import CycleReport, Poller
+from monitor.statuses import seed_rows
 from rules import RuleSet
 from storage import Store
 
@@ -84,6 +85,7 @@ class Service:
         now = self.now()
         for feed in self.config.feeds:
             await self.db.call(Store.add_feed, feed.url, now, _secs(feed.interval), feed.tags)
+        await self.db.call(Store.add_seeds, seed_rows(self.rules.rules, now))
 
     async def tick(self, include_all: bool = False) -> TickReport:
         poll = await self.poller.cycle(include_all)

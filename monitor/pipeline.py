@@ -22,7 +22,10 @@ from monitor.events import iso, match_event, routes
 from monitor.fetch import Fetcher, FetchResult
 from monitor.items import Item, item_id
 from monitor.parse import ParsedFeed, parse_feed
+from monitor.statuses import Pending
+from monitor.statuses import record as record_statuses
 from rules import Match, RuleSet
+from rules.status import extract
 from rules.text import html_to_text
 from storage import Store, ts
 
@@ -49,6 +52,7 @@ class PollWrite:
     matches: list[dict[str, Any]]
     deliveries: list[dict[str, Any]]
     alerts: int
+    pending: list[Pending]  # status assertions, decided against the ledger at commit
 
 
 def _interval(config: Config, feed: dict[str, Any]) -> float:
@@ -82,6 +86,7 @@ def build_write(
     baseline = not feed.get("baseline_done")
     horizon = now - dt.timedelta(seconds=config.poll.backfill)
     items, matches, deliveries = [], [], []
+    pending: list[Pending] = []
     alerts = 0
     for item in new:
         iid = item_id(feed["url"], item.key)
@@ -99,12 +104,23 @@ def build_write(
                 "fetched_at": ts(now),
             }
         )
-        found: list[Match] = rules.match(item)
+        prepared = rules.prepare(item)
+        found: list[Match] = rules.match_prepared(prepared)
         # The first poll of a feed is a baseline: store and match everything, but alert
         # only on items recent enough to be news (no alert storm from a feed's archive).
         alert = not baseline or (item.published is not None and item.published >= horizon)
         summary_text = html_to_text(item.summary or item.content)[:1000]
+        item_info = {
+            "title": item.title,
+            "link": item.link,
+            "published": iso(item.published),
+            "summary": summary_text,
+        }
         for m in found:
+            pending.extend(
+                Pending(iid, item_info, feed_info, m.rule, a, item.published, alert)
+                for a in extract(prepared, m.rule)
+            )
             matches.append(
                 {
                     "item_id": iid,
@@ -122,18 +138,7 @@ def build_write(
             )
             if not targets:
                 continue
-            event = match_event(
-                m,
-                iid,
-                {
-                    "title": item.title,
-                    "link": item.link,
-                    "published": iso(item.published),
-                    "summary": summary_text,
-                },
-                feed_info,
-                now,
-            )
+            event = match_event(m, iid, item_info, feed_info, now)
             payload = json.dumps(event, ensure_ascii=False)
             alerts += 1
             for name in targets:
@@ -149,7 +154,24 @@ def build_write(
                         "created_at": ts(now),
                     }
                 )
-    return PollWrite(items, matches, deliveries, alerts)
+    return PollWrite(items, matches, deliveries, alerts, pending)
+
+
+def commit(
+    store: Store,
+    config: Config,
+    feed_id: int,
+    values: dict[str, Any],
+    write: PollWrite,
+    now: dt.datetime,
+) -> int:
+    """On the database thread: decide status changes and write everything in one
+    transaction. Returns the number of status changes announced."""
+    statuses, status_deliveries = record_statuses(store, config, write.pending, now)
+    store.commit_poll(
+        feed_id, values, write.items, write.matches, write.deliveries + status_deliveries, statuses
+    )
+    return len({d["event_id"] for d in status_deliveries})
 
 
 class Poller:
@@ -207,15 +229,13 @@ class Poller:
             None, build_write, self.config, self.rules, feed, parsed, new, now
         )
         values = self._ok_values(feed, result, now, parsed)
-        await self.db.call(
-            Store.commit_poll, feed["id"], values, write.items, write.matches, write.deliveries
-        )
+        changes = await self.db.call(commit, self.config, feed["id"], values, write, now)
         if parsed.warning:
             log.info("feed %s recovered from malformed XML: %s", feed["url"], parsed.warning)
         report.ok += 1
         report.new_items += len(write.items)
         report.matches += len(write.matches)
-        report.alerts += write.alerts
+        report.alerts += write.alerts + changes
 
     def _parse(self, result: FetchResult) -> ParsedFeed:
         return parse_feed(

@@ -98,3 +98,27 @@ def m001_initial(db: Database) -> None:
 @migrations(transactional=False)
 def m002_wal(db: Database) -> None:
     db.enable_wal()
+
+
+@migrations()
+def m003_statuses(db: Database) -> None:
+    db.execute(
+        """
+        create table statuses (
+            id integer primary key,
+            subject text not null,
+            jurisdiction text not null,
+            state text not null,
+            target text not null,
+            event_at text not null,
+            item_id text references items(id),
+            rule_id text,
+            evidence text not null default '[]',
+            source text not null default '',
+            recorded_at text not null,
+            changed_from text,
+            conflict integer not null default 0,
+            seed_key text unique
+        )"""
+    )
+    db.execute("create index statuses_pair on statuses(subject, jurisdiction, event_at)")

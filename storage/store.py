@@ -141,8 +141,10 @@ class Store:
         items: list[Row],
         matches: list[Row],
         deliveries: list[Row],
+        statuses: list[Row] | None = None,
     ) -> None:
-        """Write a poll's items, matches, outbox rows and feed state in one transaction.
+        """Write a poll's items, matches, status assertions, outbox rows and feed state in
+        one transaction.
 
         `matches` rows carry `item_id`; `deliveries` rows carry `item_id` and `rule_id`
         to be linked to their match. Items already stored are ignored, never overwritten.
@@ -169,6 +171,8 @@ class Store:
                     continue  # the match existed already: its alert was queued then
                 row["match_id"] = match_ids.get(key)  # type: ignore[arg-type]
                 self.db.table("deliveries").insert(row, ignore=True)
+            if statuses:
+                self.db.table("statuses").insert_all(statuses)
             self.db.table("feeds").update(feed_id, feed_values)
 
     def items(self, since: str | None = None) -> Iterator[Row]:
@@ -206,11 +210,42 @@ class Store:
         sql += " order by matches.created_at desc, matches.id desc limit ?"
         return self._rows(sql, [*params, limit])
 
+    def labels(self) -> dict[tuple[str, str], str]:
+        """Review labels by (item id, rule id)."""
+        rows = self.db.execute(
+            "select item_id, rule_id, label from matches where label is not null"
+        )
+        return {(r[0], r[1]): r[2] for r in rows.fetchall()}
+
     def match(self, match_id: int) -> Row:
         rows = self._rows(self._MATCH_SQL + " where matches.id = ?", [match_id])
         if not rows:
             raise NotFoundError(f"no match with id {match_id}")
         return rows[0]
+
+    # -- the status ledger ------------------------------------------------------------------
+
+    def status_entries(self, subject: str, jurisdiction: str | None = None) -> list[Row]:
+        """Assertions in event-time order, with the item's title, link and feed."""
+        sql = """select statuses.*, items.title, items.link, feeds.title as feed_title
+                 from statuses left join items on items.id = statuses.item_id
+                 left join feeds on feeds.id = items.feed_id
+                 where statuses.subject = ?"""
+        params: list[Any] = [subject]
+        if jurisdiction is not None:
+            sql += " and statuses.jurisdiction = ?"
+            params.append(jurisdiction)
+        return self._rows(sql + " order by statuses.event_at, statuses.id", params)
+
+    def status_subjects(self) -> list[str]:
+        return [
+            r["subject"] for r in self._rows("select distinct subject from statuses order by 1")
+        ]
+
+    def add_seeds(self, rows: list[Row]) -> None:
+        """Known states from rule files; each seed is stored once (by its seed_key)."""
+        with self._tx():
+            self.db.table("statuses").insert_all(rows, ignore=True)
 
     # -- deliveries ----------------------------------------------------------------------
 

@@ -1,0 +1,142 @@
+"""The legal-status ledger in the database: seeding, recording assertions, status.changed.
+
+Runs on the database thread, so reading the ledger, deciding what changed and writing the
+assertions with their outbox rows happen without another poll interleaving.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from monitor.config import Config
+from monitor.events import event_id, iso, routes, rule_info
+from rules import Rule
+from rules.status import Assertion, Change, Entry, Ledger, event_time
+from storage import Store, ts
+
+CONFLICT_WINDOW = dt.timedelta(days=7)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """An assertion found in a new item, waiting to be recorded."""
+
+    item_id: str
+    item: dict[str, Any]  # title, link, published, summary (for the event payload)
+    feed: dict[str, Any]
+    rule: Rule
+    assertion: Assertion
+    published: dt.datetime | None
+    alert: bool  # False for a feed's baseline poll: recorded, not announced
+
+
+def seed_rows(rules: Iterable[Rule], now: dt.datetime) -> list[dict[str, Any]]:
+    rows = []
+    for rule in rules:
+        if rule.status is None:
+            continue
+        for s in rule.status.seeds:
+            rows.append(
+                {
+                    "subject": rule.status.subject,
+                    "jurisdiction": s.jurisdiction,
+                    "state": s.state,
+                    "target": s.state,
+                    "event_at": ts(dt.datetime.combine(s.date, dt.time(), dt.UTC)),
+                    "rule_id": rule.id,
+                    "source": s.source,
+                    "recorded_at": ts(now),
+                    "seed_key": f"{rule.id}:{s.jurisdiction}:{s.state}:{s.date.isoformat()}",
+                }
+            )
+    return rows
+
+
+def _parse_ts(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+
+
+def ledger_for(store: Store, pairs: Iterable[tuple[str, str]]) -> Ledger:
+    ledger = Ledger()
+    for subject, jurisdiction in set(pairs):
+        for row in store.status_entries(subject, jurisdiction):
+            entry = Entry(_parse_ts(row["event_at"]), row["state"], row["item_id"], row["source"])
+            ledger.add(subject, jurisdiction, entry)
+    return ledger
+
+
+def _conflict(ledger: Ledger, change: Change, when: dt.datetime, item_id: str) -> bool:
+    """Another source asserted the previous state close to this one's time."""
+    rows = ledger.entries.get((change.subject, change.jurisdiction), [])
+    return any(
+        e.item_id not in (None, item_id)
+        and e.state == change.previous
+        and abs(e.when - when) <= CONFLICT_WINDOW
+        for e in rows
+    )
+
+
+def record(
+    store: Store, config: Config, pending: list[Pending], now: dt.datetime
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Status rows and status.changed outbox rows for `pending`, decided against the
+    stored ledger (read here, on the database thread)."""
+    ledger = ledger_for(store, ((p.assertion.subject, p.assertion.jurisdiction) for p in pending))
+    rows, deliveries = [], []
+    for p in pending:
+        a = p.assertion
+        when = event_time(a, p.published, now)
+        change = ledger.record(a, p.published, p.item_id, now)
+        conflict = change is not None and _conflict(ledger, change, when, p.item_id)
+        rows.append(
+            {
+                "subject": a.subject,
+                "jurisdiction": a.jurisdiction,
+                "state": a.state,
+                "target": a.target,
+                "event_at": ts(when),
+                "item_id": p.item_id,
+                "rule_id": p.rule.id,
+                "evidence": json.dumps([e.to_dict() for e in a.evidence], ensure_ascii=False),
+                "source": p.feed.get("title") or p.feed.get("url") or "",
+                "recorded_at": ts(now),
+                "changed_from": change.previous if change else None,
+                "conflict": int(conflict),
+            }
+        )
+        if change is None or not p.alert:
+            continue
+        event = {
+            "type": "status.changed",
+            "id": event_id("status.changed", p.item_id, a.subject, a.jurisdiction, change.state),
+            "rule": rule_info(p.rule),
+            "item": {**p.item, "id": p.item_id, "feed": p.feed},
+            "evidence": [e.to_dict() for e in a.evidence],
+            "subject": a.subject,
+            "jurisdiction": a.jurisdiction,
+            "from": change.previous,
+            "to": change.state,
+            "event_at": iso(when),
+            "conflict": conflict,
+            "created_at": iso(now),
+        }
+        payload = json.dumps(event, ensure_ascii=False)
+        rule = p.rule
+        for name in routes(
+            rule.id, rule.tags, str(rule.severity), rule.notify, config.destinations
+        ):
+            deliveries.append(
+                {
+                    "event_id": event["id"],
+                    "destination": name,
+                    "event_type": "status.changed",
+                    "payload": payload,
+                    "next_attempt_at": ts(now),
+                    "created_at": ts(now),
+                }
+            )
+    return rows, deliveries
