@@ -46,6 +46,10 @@ def handles_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def _where(ev: dict[str, Any]) -> str:
+    return f"{ev['field']}[{ev['start']}:{ev['end']}]"
+
+
 def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(fn)
 
@@ -236,6 +240,38 @@ def feeds_status(obj: Context, as_json: bool) -> None:
             click.echo(f"      last error: {r['last_error']} ({r['last_error_at']})")
 
 
+@feeds.command("import-opml")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False))
+@click.option("--tag", "tags", multiple=True, help="Tag every imported feed (repeatable).")
+@pass_ctx
+@handles_errors
+def feeds_import_opml(obj: Context, path: str, tags: tuple[str, ...]) -> None:
+    """Add every feed of an OPML file (categories become tags)."""
+    from monitor.opml import read_opml
+
+    store = obj.store()
+    added = 0
+    for url, categories in read_opml(Path(path).read_bytes()):
+        try:
+            check_url_syntax(url)
+        except ValueError as e:
+            click.echo(f"skipped {url}: {e}", err=True)
+            continue
+        store.add_feed(url, utcnow(), None, [*tags, *categories])
+        added += 1
+    click.echo(f"imported {added} feeds")
+
+
+@feeds.command("export-opml")
+@pass_ctx
+@handles_errors
+def feeds_export_opml(obj: Context) -> None:
+    """Print every feed as OPML 2.0."""
+    from monitor.opml import write_opml
+
+    click.echo(write_opml(obj.store().feeds()))
+
+
 # -- rules and matching ----------------------------------------------------------------------
 
 
@@ -291,9 +327,7 @@ def match_cmd(
         count += 1
         click.echo(f"{r['item_id']}  {r['rule']}  {r['title']}")
         for ev in r["evidence"][:6]:
-            click.echo(
-                f"    {ev['field']}[{ev['start']}:{ev['end']}] {ev['kind']} {ev['value']!r}: {ev['text']!r}"
-            )
+            click.echo(f"    {_where(ev)} {ev['kind']} {ev['value']!r}: {ev['text']!r}")
         for st in r.get("statuses", []):
             mark = "CHANGED " if st["changed"] else ""
             click.echo(
@@ -405,9 +439,8 @@ def status_cmd(obj: Context, subject: str | None, as_json: bool) -> None:
     for view in views:
         for row in view:
             since = (row["since"] or "")[:10]
-            click.echo(
-                f"{row['subject']} in {row['jurisdiction']}: {row['state'] or 'unknown'} (since {since})"
-            )
+            state = row["state"] or "unknown"
+            click.echo(f"{row['subject']} in {row['jurisdiction']}: {state} (since {since})")
             for h in row["history"]:
                 mark = f"  changed from {h['changed_from']}" if h["changed_from"] else ""
                 conflict = "  CONFLICT" if h["conflict"] else ""
@@ -415,6 +448,96 @@ def status_cmd(obj: Context, subject: str | None, as_json: bool) -> None:
                 click.echo(f"    {h['event_at'][:10]}  {h['state']:10}  {source}{mark}{conflict}")
                 if h["link"]:
                     click.echo(f"                            {h['link']}")
+
+
+def _match_out(r: dict[str, Any]) -> dict[str, Any]:
+    return {**r, "evidence": json.loads(r["evidence"])}
+
+
+@matches.command("show")
+@click.argument("match_id", type=int)
+@json_option
+@pass_ctx
+@handles_errors
+def matches_show(obj: Context, match_id: int, as_json: bool) -> None:
+    """Show one match with its evidence."""
+    r = _match_out(obj.store().match(match_id))
+    if as_json:
+        emit_json([r])
+        return
+    click.echo(f"match {r['id']}: {r['rule_id']} ({r['severity']}) at {r['created_at']}")
+    click.echo(f"  {r['title']}")
+    click.echo(f"  {r['link'] or ''}")
+    click.echo(f"  feed: {r['feed_title'] or r['feed_url']}  published: {r['published'] or '?'}")
+    click.echo(f"  label: {r['label'] or '-'}" + (f"  ({r['note']})" if r["note"] else ""))
+    for ev in r["evidence"]:
+        click.echo(f"  {_where(ev)} {ev['kind']} {ev['value']!r}: {ev['snippet']}")
+
+
+@matches.command("search")
+@click.argument("query")
+@click.option("--limit", default=50, show_default=True)
+@json_option
+@pass_ctx
+@handles_errors
+def matches_search(obj: Context, query: str, limit: int, as_json: bool) -> None:
+    """Full-text search of matched items (SQLite FTS5 syntax)."""
+    try:
+        rows = obj.store().search_matches(query, limit)
+    except StorageError as e:
+        _fail(f"bad search query {query!r}: {e}")
+        return
+    if as_json:
+        emit_json(_match_out(r) for r in rows)
+        return
+    for r in rows:
+        click.echo(f"{r['id']:>5}  {r['rule_id']:28}  {r['title']}")
+
+
+@matches.command("export")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv"]), default="jsonl", show_default=True
+)
+@click.option("--rule", "rule_id", help="Only this rule.")
+@click.option("--limit", default=100000, show_default=True)
+@pass_ctx
+@handles_errors
+def matches_export(obj: Context, fmt: str, rule_id: str | None, limit: int) -> None:
+    """Export matches to stdout as JSON lines or CSV."""
+    import csv
+
+    rows = obj.store().matches(rule_id=rule_id, limit=limit)
+    if fmt == "jsonl":
+        emit_json(_match_out(r) for r in rows)
+        return
+    cols = [
+        "id",
+        "created_at",
+        "rule_id",
+        "severity",
+        "label",
+        "title",
+        "link",
+        "published",
+        "feed_url",
+    ]
+    writer = csv.DictWriter(sys.stdout, fieldnames=cols, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+
+
+@matches.command("label")
+@click.argument("match_id", type=int)
+@click.argument("label", type=click.Choice(["relevant", "irrelevant", "none"]))
+@click.option("--note", help="A note kept with the label.")
+@pass_ctx
+@handles_errors
+def matches_label(obj: Context, match_id: int, label: str, note: str | None) -> None:
+    """Label a match relevant or irrelevant (`none` clears it); backtest reports labels."""
+    from storage import ts
+
+    obj.store().label_match(match_id, None if label == "none" else label, ts(utcnow()), note)
+    click.echo(f"match {match_id}: {label}")
 
 
 # -- deliveries and config --------------------------------------------------------------------

@@ -120,7 +120,7 @@ def match_records(
         prepared = rules.prepare(item)
         for m in rules.match_prepared(prepared):
             record = _record(item, m)
-            assertions = []
+            assertions: list[dict[str, Any]] = []
             for a in extract(prepared, m.rule):
                 when = event_time(a, item.when)
                 previous = ledger.current(a.subject, a.jurisdiction, at=when)
@@ -139,7 +139,7 @@ def match_records(
             if assertions:
                 # DESIGN.md §4 names one `status` object: the item's latest claim. Every
                 # assertion the item makes is listed in `statuses`.
-                latest = max(assertions, key=lambda x: x["when"])
+                latest = max(assertions, key=lambda x: str(x["when"]))
                 record["status"] = {
                     k: latest[k] for k in ("subject", "jurisdiction", "state", "previous")
                 }

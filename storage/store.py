@@ -210,6 +210,25 @@ class Store:
         sql += " order by matches.created_at desc, matches.id desc limit ?"
         return self._rows(sql, [*params, limit])
 
+    def search_matches(self, query: str, limit: int = 50) -> list[Row]:
+        """Matches whose item text matches an FTS5 query (words, "phrases", OR, prefix*)."""
+        sql = (
+            self._MATCH_SQL
+            + """
+            where matches.item_id in (
+                select items.id from items_fts join items on items.rowid = items_fts.rowid
+                where items_fts match ?)
+            order by matches.created_at desc, matches.id desc limit ?"""
+        )
+        return self._rows(sql, [query, limit])
+
+    def label_match(self, match_id: int, label: str | None, now: str, note: str | None) -> None:
+        self.match(match_id)  # raises NotFoundError
+        with self._tx():
+            self.db.table("matches").update(
+                match_id, {"label": label, "labelled_at": now if label else None, "note": note}
+            )
+
     def labels(self) -> dict[tuple[str, str], str]:
         """Review labels by (item id, rule id)."""
         rows = self.db.execute(
