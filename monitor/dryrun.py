@@ -137,9 +137,11 @@ def match_records(
                     }
                 )
             if assertions:
-                # DESIGN.md §4 names one `status` object: the item's latest claim. Every
-                # assertion the item makes is listed in `statuses`.
-                latest = max(assertions, key=lambda x: str(x["when"]))
+                # DESIGN.md §4 names one `status` object: the item's news, i.e. the last
+                # assertion that changed a state, else its latest claim. Every assertion
+                # the item makes is listed in `statuses`.
+                changed = [x for x in assertions if x["changed"]]
+                latest = changed[-1] if changed else max(assertions, key=lambda x: str(x["when"]))
                 record["status"] = {
                     k: latest[k] for k in ("subject", "jurisdiction", "state", "previous")
                 }

@@ -75,8 +75,14 @@ def extract(p: Prepared, rule: Rule) -> list[Assertion]:
         return []
     fields = tuple(f for f in rule.fields if f in p.fields)
     out: list[Assertion] = []
+    seen: set[tuple[str, str, dt.date | None]] = set()
     for name in fields:
-        out.extend(_extract_field(p, spec, name))
+        for a in _extract_field(p, spec, name):
+            # A title and its summary usually say the same thing: one assertion.
+            key = (a.jurisdiction, a.state, a.dated)
+            if key not in seen:
+                seen.add(key)
+                out.append(a)
     return out
 
 

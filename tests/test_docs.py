@@ -65,6 +65,7 @@ def test_every_config_key_is_documented(key):
 
 def test_every_command_option_is_documented():
     """Each option of each command appears in the README's command table."""
+
     def walk(group: click.Group, prefix: str) -> None:
         for name, cmd in group.commands.items():
             if isinstance(cmd, click.Group):

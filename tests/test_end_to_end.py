@@ -54,10 +54,13 @@ def test_run_once_stores_matches_and_alerts_exactly_once(tmp_path, server, cli):
         )
     }
     assert {"kz-afghanistan-engagement", "taliban-legal-status"} <= matched
-    assert db.execute(
-        "select count(*) from matches join items on items.id = matches.item_id "
-        "where items.title like 'Local bakery%'"
-    ).fetchone()[0] == 0
+    assert (
+        db.execute(
+            "select count(*) from matches join items on items.id = matches.item_id "
+            "where items.title like 'Local bakery%'"
+        ).fetchone()[0]
+        == 0
+    )
 
     posts = server.posts("/hook")
     assert len(posts) == 1
@@ -86,7 +89,9 @@ def test_repoll_with_changed_body_does_not_realert(tmp_path, server, cli):
     config = _config(tmp_path, server, [url])
     assert cli("run", "--once", config=config).exit_code == 0
     # The feed changes (a new unrelated item) but the story item is still there.
-    server.feed("/feed.xml", story_feed([{"guid": "n-2", "title": "Weather", "description": "Rain."}]))
+    server.feed(
+        "/feed.xml", story_feed([{"guid": "n-2", "title": "Weather", "description": "Rain."}])
+    )
     assert cli("run", "--once", "--all", config=config).exit_code == 0
     assert len(server.posts("/hook")) == 1
     assert _db(config).execute("select count(*) from items").fetchone()[0] == 3
@@ -130,7 +135,9 @@ def test_broken_feeds_are_recorded_and_others_carry_on(tmp_path, server, cli):
     good = server.feed("/good.xml", story_feed())
     error = server.feed("/error.xml", b"oops", status=500)
     html = server.feed(
-        "/html.xml", b"<html><body><h1>Welcome</h1></body></html>", headers={"Content-Type": "text/html"}
+        "/html.xml",
+        b"<html><body><h1>Welcome</h1></body></html>",
+        headers={"Content-Type": "text/html"},
     )
     down = "http://127.0.0.1:9/feed.xml"
     config = _config(tmp_path, server, [good, error, html, down])
@@ -149,7 +156,10 @@ def test_broken_feeds_are_recorded_and_others_carry_on(tmp_path, server, cli):
 
     status = cli("feeds", "status", "--json", config=config)
     assert status.exit_code == 0
-    errors = {json.loads(line)["url"]: json.loads(line)["last_error"] for line in status.output.splitlines()}
+    errors = {
+        json.loads(line)["url"]: json.loads(line)["last_error"]
+        for line in status.output.splitlines()
+    }
     assert errors[error] == "HTTP 500"
 
 

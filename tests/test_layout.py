@@ -55,9 +55,7 @@ OWNERS = {
 @pytest.mark.parametrize("library", sorted(OWNERS))
 def test_each_library_has_one_home(library):
     users = [
-        str(p.relative_to(ROOT))
-        for p in _modules()
-        if any(_top(n) == library for n in _imports(p))
+        str(p.relative_to(ROOT)) for p in _modules() if any(_top(n) == library for n in _imports(p))
     ]
     owner = OWNERS[library]
     assert users, f"{library} is not used where expected ({owner})"
@@ -81,7 +79,9 @@ def test_feedparser_only_gets_bytes():
     assert calls, "feedparser.parse is not called where expected"
     for call in calls:
         arg = call.args[0]
-        assert isinstance(arg, ast.Call) and ast.unparse(arg.func) == "io.BytesIO", ast.unparse(call)
+        assert isinstance(arg, ast.Call) and ast.unparse(arg.func) == "io.BytesIO", ast.unparse(
+            call
+        )
 
 
 def test_every_module_opens_with_a_docstring():
