@@ -178,13 +178,15 @@ def test_status_command_after_replaying_history(tmp_path, server, cli):
         {
             "guid": "a",
             "title": "Kazakhstan's Supreme Court designates the Taliban a terrorist organization",
-            "description": "The Supreme Court of Kazakhstan designated the Taliban as a terrorist organization.",
+            "description": "The Supreme Court of Kazakhstan designated the Taliban "
+            "as a terrorist organization.",
             "pubDate": "Tue, 15 Mar 2005 10:00:00 +0000",
         },
         {
             "guid": "b",
             "title": "Kazakhstan removes the Taliban from its list of banned organizations",
-            "description": "Kazakhstan removed the Taliban from the list of prohibited organizations.",
+            "description": "Kazakhstan removed the Taliban from the list of "
+            "prohibited organizations.",
             "pubDate": "Fri, 29 Dec 2023 10:00:00 +0000",
         },
     ]
@@ -221,7 +223,8 @@ def test_config_show_masks_secrets(tmp_path, cli, monkeypatch):
     path.write_text(
         "destinations:\n"
         "  - {name: s, type: slack, url: '${HOOK}'}\n"
-        "  - {name: w, type: webhook, url: 'https://x.example/h', secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n"
+        "  - {name: w, type: webhook, url: 'https://x.example/h',\n"
+        "     secret: whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw}\n"
     )
     for args in (("config", "show"), ("config", "show", "--json")):
         out = cli(*args, config=path).output
