@@ -72,6 +72,7 @@ class PollConfig(_Strict):
     max_bytes: Size = 10 * 1000 * 1000
     tick: Duration = 15.0  # how often the dispatcher looks for due feeds
     backfill: Duration = 86400.0  # first poll of a feed alerts only items this recent
+    broken_after: Duration = 86400.0  # failing this long raises a feed.broken event
 
 
 class FeedConfig(_Strict):
@@ -86,6 +87,20 @@ class FeedConfig(_Strict):
         return v
 
 
+_DAILY = re.compile(r"^\s*daily at ([01]?\d|2[0-3]):([0-5]\d)\s*$")
+EVENT_TYPES = ("match.created", "status.changed", "feed.broken")
+
+
+def parse_digest(value: Any) -> float | tuple[int, int] | None:
+    """`15m` (a rolling window, seconds) or `daily at 08:00` (UTC hour and minute)."""
+    if value is None:
+        return None
+    m = _DAILY.match(str(value))
+    if m:
+        return int(m.group(1)), int(m.group(2))
+    return parse_duration(value)
+
+
 class DestinationConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     type: Literal["slack", "webhook", "console"]
@@ -93,6 +108,19 @@ class DestinationConfig(_Strict):
     secret: SecretStr | None = None
     rules: list[str] = Field(default_factory=lambda: ["*"])
     min_severity: Literal["low", "medium", "high", "critical"] = "low"
+    events: list[Literal["match.created", "status.changed", "feed.broken"]] = Field(
+        default_factory=lambda: ["match.created", "status.changed"]
+    )
+    digest: Annotated[float | tuple[int, int] | None, BeforeValidator(parse_digest)] = None
+    # Messages per second (0 = no limit) and burst; Slack allows about 1/s.
+    rate: float | None = Field(default=None, ge=0)
+    burst: int = Field(default=5, ge=1)
+
+    @property
+    def effective_rate(self) -> float:
+        if self.rate is not None:
+            return self.rate
+        return 1.0 if self.type == "slack" else 0.0
 
     @model_validator(mode="after")
     def _needs_url(self) -> DestinationConfig:
@@ -114,6 +142,8 @@ class DeliveryConfig(_Strict):
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
     )
     max_retry_after: Duration = 86400.0
+    # One poll sending more alerts than this to a destination sends one digest instead.
+    storm_threshold: int = Field(default=20, ge=1)
 
 
 class WebConfig(_Strict):

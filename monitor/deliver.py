@@ -1,18 +1,20 @@
 """Deliver queued events from the outbox to Slack, webhooks and the console.
 
-The imperative shell of delivery. One queue per destination per cycle, so a slow receiver
-never delays another; an attempt has a total deadline; redirects are never followed;
-failures are data (recorded on the delivery row and retried on a schedule), not exceptions.
+The imperative shell of delivery. Each destination drains its own queue (a worker task in
+the daemon), so a slow or failing receiver never delays another. An attempt has a total
+deadline; redirects are never followed; failures are data, recorded on the delivery and
+the destination and retried on a schedule, never exceptions.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import json
+import logging
 import random
 import sys
-from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TextIO
@@ -21,17 +23,22 @@ import httpx
 
 from monitor.config import Config, DestinationConfig
 from monitor.dbthread import StoreThread
+from monitor.digest import digest_event, render_slack
 from monitor.errors import DeliveryError
 from monitor.fetch import USER_AGENT, parse_retry_after
 from monitor.netguard import AddressPolicy, blocked_reason, guarded_transport
+from monitor.ratelimit import TokenBucket
 from monitor.signing import signed_headers
 from monitor.slack import render
 from storage import Store, ts
+
+log = logging.getLogger("newsmon.deliver")
 
 # Slack answers these when the webhook or channel is gone or the payload is ours to fix:
 # retrying cannot help (RELIABILITY.md §3.4). Generic webhooks: only 410 is permanent.
 _SLACK_PERMANENT = {400, 403, 404, 410}
 _WEBHOOK_PERMANENT = {410}
+_IDLE_POLL = 1.0  # seconds a worker waits for new work when nothing is due
 
 
 @dataclass
@@ -52,6 +59,9 @@ def delivery_client(config: Config) -> httpx.AsyncClient:
 
 
 def format_console(event: dict[str, Any]) -> str:
+    if event.get("type") == "digest":
+        head = f"[digest] {event['total']} alerts: {event['counts']}"
+        return "\n".join([head] + [format_console(e) for e in event["events"][:20]])
     item = event.get("item") or {}
     rule = event.get("rule") or {}
     lines = [f"[{rule.get('severity', '')}] {rule.get('id', '')}: {item.get('title', '')}"]
@@ -60,6 +70,9 @@ def format_console(event: dict[str, Any]) -> str:
             f"[status] {event.get('subject')} in {event.get('jurisdiction')}: "
             f"{event.get('from') or 'unknown'} -> {event.get('to')}  ({item.get('title', '')})"
         )
+    elif event.get("type") == "feed.broken":
+        feed = event.get("feed") or {}
+        lines[0] = f"[feed broken] {feed.get('url')}: {event.get('error')}"
     if item.get("link"):
         lines.append(f"    {item['link']}")
     for ev in (event.get("evidence") or [])[:3]:
@@ -82,81 +95,164 @@ class Outbox:
         self.now = now
         self.console = console or sys.stdout
         self.destinations = {d.name: d for d in config.destinations}
+        self.buckets: dict[str, TokenBucket] = {}
+        self._wake = {name: asyncio.Event() for name in self.destinations}
+
+    def bucket(self, dest: DestinationConfig) -> TokenBucket:
+        # One bucket per URL: two destinations posting to one Slack webhook share its limit.
+        key = dest.url.get_secret_value() if dest.url is not None else dest.name
+        if key not in self.buckets:
+            self.buckets[key] = TokenBucket(dest.effective_rate, dest.burst)
+        return self.buckets[key]
+
+    def wake(self) -> None:
+        """New work was queued: let idle workers look now."""
+        for event in self._wake.values():
+            event.set()
 
     async def run_once(self) -> DeliveryReport:
-        rows = await self.db.call(Store.due_deliveries, self.now())
-        queues: dict[str, list[dict[str, Any]]] = defaultdict(list)
-        for row in rows:
-            queues[row["destination"]].append(row)
+        """Drain every destination's due deliveries once (for `run --once` and tests)."""
         report = DeliveryReport()
-        await asyncio.gather(*(self._drain(name, q, report) for name, q in queues.items()))
+        await asyncio.gather(*(self.drain(d, report) for d in self.destinations.values()))
         return report
 
-    async def _drain(self, name: str, rows: list[dict[str, Any]], report: DeliveryReport) -> None:
-        dest = self.destinations.get(name)
-        for row in rows:
-            if dest is None:
-                values = self._failure(
-                    row, DeliveryError(f"destination {name!r} is not configured")
-                )
-                values["status"] = "pending"  # kept until the destination returns
-            else:
-                try:
-                    status = await self._send(dest, json.loads(row["payload"]))
-                    values = {
-                        "status": "sent",
-                        "sent_at": ts(self.now()),
-                        "last_status": status,
-                        "last_error": None,
-                        "last_attempt_at": ts(self.now()),
-                    }
-                except DeliveryError as e:
-                    values = self._failure(row, e, dest)
-            await self.db.call(Store.record_attempt, row["id"], values)
-            if values["status"] == "sent":
-                report.sent += 1
-            elif values["status"] == "dead":
-                report.dead += 1
-            else:
-                report.failed += 1
+    async def worker(self, name: str, stop: asyncio.Event) -> None:
+        """The daemon's loop for one destination: drain, then wait for work or a due retry."""
+        dest = self.destinations[name]
+        wake = self._wake[name]
+        report = DeliveryReport()
+        while not stop.is_set():
+            wake.clear()
+            try:
+                await self.drain(dest, report, stop)
+            except Exception:
+                log.exception("delivery worker for %s failed; continuing", name)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(_IDLE_POLL):
+                    await _first(wake, stop)
 
-    def _failure(
-        self, row: dict[str, Any], e: DeliveryError, dest: DestinationConfig | None = None
-    ) -> dict[str, Any]:
+    async def drain(
+        self, dest: DestinationConfig, report: DeliveryReport, stop: asyncio.Event | None = None
+    ) -> None:
+        state = await self.db.call(Store.destination, dest.name)
+        if state.get("disabled"):
+            return
+        rows = await self.db.call(Store.due_for, dest.name, self.now())
+        units: list[list[dict[str, Any]]] = []
+        batches: dict[str, list[dict[str, Any]]] = {}
+        for row in rows:
+            if row.get("batch"):
+                batches.setdefault(row["batch"], []).append(row)
+            else:
+                units.append([row])
+        units.extend(batches.values())
+        for unit in units:
+            if stop is not None and stop.is_set():
+                return
+            outcome = await self._deliver(dest, unit)
+            setattr(report, outcome, getattr(report, outcome) + len(unit))
+            if outcome == "dead" and (await self.db.call(Store.destination, dest.name)).get(
+                "disabled"
+            ):
+                return
+
+    async def _deliver(self, dest: DestinationConfig, rows: list[dict[str, Any]]) -> str:
+        events = [json.loads(r["payload"]) for r in rows]
+        event = events[0] if len(rows) == 1 and not rows[0].get("batch") else None
+        if event is None:
+            event = digest_event(events, self.now())
+        wait = self.bucket(dest).take()
+        if wait > 0:
+            await asyncio.sleep(wait)
+        ids = [r["id"] for r in rows]
+        try:
+            status = await self._send(dest, event)
+        except DeliveryError as e:
+            return await self._failed(dest, rows, e)
         now = self.now()
-        attempts = row["attempts"] + 1
+        await self.db.call(
+            Store.record_attempts,
+            ids,
+            {
+                "status": "sent",
+                "sent_at": ts(now),
+                "last_status": status,
+                "last_error": None,
+                "last_attempt_at": ts(now),
+            },
+        )
+        await self.db.call(
+            Store.update_destination,
+            dest.name,
+            {"last_success_at": ts(now), "consecutive_failures": 0},
+        )
+        return "sent"
+
+    async def _failed(
+        self, dest: DestinationConfig, rows: list[dict[str, Any]], e: DeliveryError
+    ) -> str:
+        now = self.now()
+        attempts = max(r["attempts"] for r in rows) + 1
         schedule = self.config.delivery.retry_schedule
-        permanent = dest is not None and e.status in (
-            _SLACK_PERMANENT if dest.type == "slack" else _WEBHOOK_PERMANENT
+        permanent = e.status in (_SLACK_PERMANENT if dest.type == "slack" else _WEBHOOK_PERMANENT)
+        state = await self.db.call(Store.destination, dest.name)
+        await self.db.call(
+            Store.update_destination,
+            dest.name,
+            {
+                "last_error": e.reason[:500],
+                "last_error_at": ts(now),
+                "consecutive_failures": int(state.get("consecutive_failures") or 0) + 1,
+            },
         )
         values: dict[str, Any] = {
             "last_status": e.status,
             "last_error": e.reason[:500],
             "last_attempt_at": ts(now),
         }
-        if permanent or attempts > len(schedule):
+        ids = [r["id"] for r in rows]
+        if permanent:
             values["status"] = "dead"
-            return values
+            await self.db.call(Store.record_attempts, ids, values)
+            reason = f"HTTP {e.status}: {e.reason}"[:300]
+            dropped = await self.db.call(Store.disable_destination, dest.name, reason, now)
+            log.error(
+                "destination %s disabled (%s); %d pending deliveries moved to dead",
+                dest.name, reason, dropped,
+            )  # fmt: skip
+            return "dead"
+        if e.status == 429:
+            self.bucket(dest).pause(e.retry_after if e.retry_after is not None else 1.0)
+        if attempts > len(schedule):
+            values["status"] = "dead"
+            await self.db.call(Store.record_attempts, ids, values)
+            log.warning(
+                "delivery to %s gave up after %d attempts: %s", dest.name, attempts, e.reason
+            )
+            return "dead"
         delay = schedule[attempts - 1] * random.uniform(0.9, 1.1)  # jitter spreads retries
         if e.retry_after is not None:
             delay = max(delay, min(e.retry_after, self.config.delivery.max_retry_after))
         values["status"] = "pending"
         values["next_attempt_at"] = ts(now + dt.timedelta(seconds=delay))
-        return values
+        await self.db.call(Store.record_attempts, ids, values)
+        return "failed"
 
     async def _send(self, dest: DestinationConfig, event: dict[str, Any]) -> int:
         if dest.type == "console":
             print(format_console(event), file=self.console, flush=True)
             return 0
-        assert dest.url is not None  # noqa: S101 - config validation guarantees it
+        if dest.url is None:
+            raise DeliveryError(f"destination {dest.name} has no url")
         url = dest.url.get_secret_value()
+        headers = {"Content-Type": "application/json"}
         if dest.type == "slack":
-            body = json.dumps(render(event), ensure_ascii=False)
-            headers = {"Content-Type": "application/json"}
+            message = render_slack(event) if event["type"] == "digest" else render(event)
+            body = json.dumps(message, ensure_ascii=False)
         else:
             body = json.dumps(event, ensure_ascii=False, separators=(",", ":"))
-            headers = {"Content-Type": "application/json"}
             if dest.secret is not None:
+                # UTC-aware: standardwebhooks replaces tzinfo rather than converting (§0.5).
                 headers |= signed_headers(
                     dest.secret.get_secret_value(), event["id"], body, dt.datetime.now(dt.UTC)
                 )
@@ -166,8 +262,9 @@ class Outbox:
         except TimeoutError as e:
             raise DeliveryError(f"timed out after {self.config.delivery.timeout:g}s") from e
         except httpx.HTTPError as e:
-            blocked = blocked_reason(e)
-            reason = blocked or f"{type(e).__name__}: {e}"
+            # The request may have arrived before the failure: the retry carries the same
+            # event id, so the receiver can dedupe (at-least-once).
+            reason = blocked_reason(e) or f"{type(e).__name__}: {e}"
             raise DeliveryError(_scrub(reason, url)) from e
         if 200 <= r.status_code < 300:
             return r.status_code
@@ -177,6 +274,16 @@ class Outbox:
             status=r.status_code,
             retry_after=parse_retry_after(r.headers.get("retry-after")),
         )
+
+
+async def _first(*events: asyncio.Event) -> None:
+    """Return when any of `events` is set."""
+    waiters = [asyncio.create_task(e.wait()) for e in events]
+    try:
+        await asyncio.wait(waiters, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for w in waiters:
+            w.cancel()
 
 
 def _scrub(text: str, url: str) -> str:

@@ -67,15 +67,19 @@ def routes(
     severity: str,
     notify: Iterable[str],
     destinations: Iterable[Any],
+    event_type: str = "match.created",
 ) -> list[str]:
     """Names of the destinations that take an event of this rule.
 
     A destination takes a rule listed in its `rules` (`*`, the rule id, or `tag:NAME`), or
-    named in the rule's `notify`; either way only at or above its `min_severity`.
+    named in the rule's `notify`; either way only at or above its `min_severity`, and only
+    event types listed in its `events`.
     """
     named = set(notify)
     out = []
     for d in destinations:
+        if event_type not in d.events:
+            continue
         wanted = d.name in named or any(
             sel == "*" or sel == rule_id or (sel.startswith("tag:") and sel[4:] in tags)
             for sel in d.rules

@@ -18,9 +18,10 @@ from typing import Any
 from monitor.config import Config
 from monitor.dbthread import StoreThread
 from monitor.errors import FeedParseError, FetchError
-from monitor.events import iso, match_event, routes
+from monitor.events import iso, match_event
 from monitor.fetch import Fetcher, FetchResult
 from monitor.items import Item, item_id
+from monitor.outboxrows import damp_storm, queue
 from monitor.parse import ParsedFeed, parse_feed
 from monitor.statuses import Pending
 from monitor.statuses import record as record_statuses
@@ -133,27 +134,13 @@ def build_write(
             )
             if not alert:
                 continue
-            targets = routes(
-                m.rule.id, m.rule.tags, str(m.rule.severity), m.rule.notify, config.destinations
-            )
-            if not targets:
-                continue
             event = match_event(m, iid, item_info, feed_info, now)
-            payload = json.dumps(event, ensure_ascii=False)
-            alerts += 1
-            for name in targets:
-                deliveries.append(
-                    {
-                        "item_id": iid,
-                        "rule_id": m.rule.id,
-                        "event_id": event["id"],
-                        "destination": name,
-                        "event_type": event["type"],
-                        "payload": payload,
-                        "next_attempt_at": ts(now),
-                        "created_at": ts(now),
-                    }
-                )
+            rows = queue(event, m.rule, config, now)
+            if rows:
+                alerts += 1
+            for row in rows:
+                deliveries.append({**row, "item_id": iid, "rule_id": m.rule.id})
+    damp_storm(deliveries, config, f"{feed['id']}:{ts(now)}")
     return PollWrite(items, matches, deliveries, alerts, pending)
 
 

@@ -7,25 +7,39 @@ replaces tzinfo instead of converting, so a local time would be signed hours off
 
 from __future__ import annotations
 
+import base64
+import binascii
 import datetime as dt
 
 from standardwebhooks import Webhook
 
+_SECRET_PREFIX = "whsec_"
+_SECRET_BYTES = (24, 64)  # Standard Webhooks: 24-64 random bytes
+
 
 def check_secret(secret: str) -> None:
-    """Raise ValueError unless `secret` is usable (whsec_<base64>, or base64)."""
+    """Raise ValueError unless `secret` is usable: whsec_<base64>, or base64, of 24-64 bytes.
+
+    Strict, unlike the library, which silently drops non-base64 characters and would sign
+    with whatever is left. The error never repeats the secret.
+    """
+    text = secret.strip().removeprefix(_SECRET_PREFIX)
     try:
-        Webhook(secret)
-    except Exception as e:  # noqa: BLE001 - the library raises several types here
-        raise ValueError("webhook secret must be whsec_<base64> (24-64 random bytes)") from e
+        key = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        key = b""
+    if not _SECRET_BYTES[0] <= len(key) <= _SECRET_BYTES[1]:
+        raise ValueError("webhook secret must be whsec_<base64> (24-64 random bytes)")
 
 
 def signed_headers(secret: str, msg_id: str, body: str, now: dt.datetime) -> dict[str, str]:
     """webhook-id, webhook-timestamp and webhook-signature for one attempt."""
-    if "." in msg_id:
-        raise ValueError("webhook ids must not contain '.' (Standard Webhooks)")
+    if not msg_id or "." in msg_id:
+        raise ValueError("webhook ids must be non-empty, without '.' (Standard Webhooks)")
+    if now.utcoffset() is None:
+        raise ValueError("webhook timestamps must be timezone-aware (naive time is ambiguous)")
     when = now.astimezone(dt.UTC)
-    signature = Webhook(secret).sign(msg_id, when, body)
+    signature = Webhook(secret.strip()).sign(msg_id, when, body)
     return {
         "webhook-id": msg_id,
         "webhook-timestamp": str(int(when.timestamp())),
@@ -40,7 +54,7 @@ def verify(secret: str, body: bytes, headers: dict[str, str]) -> bool:
     malformed header (RELIABILITY.md §0.5), so any exception means "not valid".
     """
     try:
-        Webhook(secret).verify(body, headers)
+        Webhook(secret.strip()).verify(body, headers, json_parse=False)
     except Exception:  # noqa: BLE001
         return False
     return True

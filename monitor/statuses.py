@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.config import Config
-from monitor.events import event_id, iso, routes, rule_info
+from monitor.events import event_id, iso, rule_info
+from monitor.outboxrows import queue
 from rules import Rule
 from rules.status import Assertion, Change, Entry, Ledger, event_time
 from storage import Store, ts
@@ -124,19 +125,5 @@ def record(
             "conflict": conflict,
             "created_at": iso(now),
         }
-        payload = json.dumps(event, ensure_ascii=False)
-        rule = p.rule
-        for name in routes(
-            rule.id, rule.tags, str(rule.severity), rule.notify, config.destinations
-        ):
-            deliveries.append(
-                {
-                    "event_id": event["id"],
-                    "destination": name,
-                    "event_type": "status.changed",
-                    "payload": payload,
-                    "next_attempt_at": ts(now),
-                    "created_at": ts(now),
-                }
-            )
+        deliveries.extend(queue(event, p.rule, config, now))
     return rows, deliveries

@@ -122,3 +122,26 @@ def m003_statuses(db: Database) -> None:
         )"""
     )
     db.execute("create index statuses_pair on statuses(subject, jurisdiction, event_at)")
+
+
+@migrations()
+def m004_delivery_state(db: Database) -> None:
+    # `batch`: deliveries sent together as one digest message (a digest window or a storm).
+    db.execute("alter table deliveries add column batch text")
+    db.execute(
+        """
+        create table destinations (
+            name text primary key,
+            disabled integer not null default 0,
+            disabled_reason text,
+            disabled_at text,
+            last_success_at text,
+            last_error text,
+            last_error_at text,
+            consecutive_failures integer not null default 0,
+            paused_until text
+        )"""
+    )
+    db.execute("alter table feeds add column content_hash text")
+    db.execute("alter table feeds add column broken_since text")
+    db.execute("alter table feeds add column broken_notified integer not null default 0")

@@ -1,0 +1,190 @@
+"""The Store's base: one SQLite file, its pragmas and migrations; feeds and items.
+
+The only module with SQL besides the schema, and the only one that imports sqlite-utils.
+A Store belongs to the thread that opened it (sqlite3's rule); the daemon gives writes one
+thread. Time is always passed in (`now`), never read here.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import sqlite3
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlite_utils import Database
+
+from storage.errors import DatabaseOpenError, NotFoundError, StorageError
+from storage.schema import migrations
+
+Row = dict[str, Any]
+
+
+def ts(when: dt.datetime) -> str:
+    """A UTC timestamp that sorts as text: 2026-11-27T19:33:16.000000Z."""
+    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class StoreBase:
+    """Connection, pragmas, migrations, transactions; feeds and items."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = str(path)
+        try:
+            if self.path != ":memory:":
+                Path(self.path).parent.mkdir(parents=True, exist_ok=True)
+            self.db = Database(self.path)
+            # Per connection: sqlite leaves foreign keys off; wait for a busy writer
+            # instead of failing at once (https://sqlite.org/pragma.html#pragma_busy_timeout).
+            self.db.execute("pragma foreign_keys = on")
+            self.db.execute("pragma busy_timeout = 5000")
+            # NORMAL in WAL mode can lose the last commits on power loss, never on a
+            # process crash; a refetch recovers them (https://sqlite.org/pragma.html).
+            self.db.execute("pragma synchronous = normal")
+            migrations.apply(self.db)
+        except (sqlite3.Error, OSError) as e:
+            raise DatabaseOpenError(self.path, str(e)) from e
+
+    def close(self) -> None:
+        self.db.close()
+
+    @contextmanager
+    def _tx(self) -> Iterator[None]:
+        try:
+            with self.db.atomic():
+                yield
+        except sqlite3.Error as e:
+            raise StorageError(f"database write failed: {e}") from e
+
+    def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
+        try:
+            return list(self.db.query(sql, params))
+        except sqlite3.Error as e:
+            raise StorageError(f"database read failed: {e}") from e
+
+    def pragma(self, name: str) -> Any:
+        return self.db.execute(f"pragma {name}").fetchone()[0]
+
+    # -- feeds ---------------------------------------------------------------------------
+
+    def add_feed(
+        self,
+        url: str,
+        now: dt.datetime,
+        interval_seconds: int | None = None,
+        tags: Iterable[str] = (),
+    ) -> Row:
+        """Add a feed, due now; an existing feed keeps its state but takes interval and tags."""
+        with self._tx():
+            self.db.execute(
+                """insert into feeds (url, tags, interval_seconds, next_check_at, added_at)
+                   values (?, ?, ?, ?, ?)
+                   on conflict(url) do update set
+                     tags = excluded.tags, interval_seconds = excluded.interval_seconds""",
+                [url, json.dumps(sorted(set(tags))), interval_seconds, ts(now), ts(now)],
+            )
+        return self.feed_by_url(url)
+
+    def feed_by_url(self, url: str) -> Row:
+        rows = self._rows("select * from feeds where url = ?", [url])
+        if not rows:
+            raise NotFoundError(f"no feed with url {url}")
+        return rows[0]
+
+    def feed(self, feed_id: int) -> Row:
+        rows = self._rows("select * from feeds where id = ?", [feed_id])
+        if not rows:
+            raise NotFoundError(f"no feed with id {feed_id}")
+        return rows[0]
+
+    def remove_feed(self, url: str) -> None:
+        """Stop polling a feed. Its items and matches stay for review."""
+        feed = self.feed_by_url(url)
+        with self._tx():
+            self.db.execute("delete from feeds where id = ?", [feed["id"]])
+
+    def feeds(self) -> list[Row]:
+        return self._rows("select * from feeds order by id")
+
+    def due_feeds(self, now: dt.datetime, include_all: bool = False) -> list[Row]:
+        if include_all:
+            return self._rows("select * from feeds where disabled = 0 order by id")
+        return self._rows(
+            "select * from feeds where disabled = 0 and next_check_at <= ? order by next_check_at",
+            [ts(now)],
+        )
+
+    def update_feed(self, feed_id: int, values: dict[str, Any]) -> None:
+        with self._tx():
+            self.db.table("feeds").update(feed_id, values)
+
+    # -- items, matches and the outbox -----------------------------------------------------
+
+    def existing_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        """Which of `keys` this feed already has: one query per feed, not one per item."""
+        found: set[str] = set()
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"select key from items where feed_id = ? and key in ({marks})",
+                [feed_id, *chunk],
+            ).fetchall()
+            found.update(r[0] for r in rows)
+        return found
+
+    def commit_poll(
+        self,
+        feed_id: int,
+        feed_values: dict[str, Any],
+        items: list[Row],
+        matches: list[Row],
+        deliveries: list[Row],
+        statuses: list[Row] | None = None,
+    ) -> None:
+        """Write a poll's items, matches, status assertions, outbox rows and feed state in
+        one transaction.
+
+        `matches` rows carry `item_id`; `deliveries` rows carry `item_id` and `rule_id`
+        to be linked to their match. Items already stored are ignored, never overwritten.
+        """
+        with self._tx():
+            if items:
+                self.db.table("items").insert_all(items, ignore=True)
+            match_ids: dict[tuple[str, str], int] = {}
+            for m in matches:
+                cur = self.db.execute(
+                    """insert into matches (item_id, rule_id, rule_title, severity, evidence,
+                                            created_at)
+                       values (:item_id, :rule_id, :rule_title, :severity, :evidence,
+                               :created_at)
+                       on conflict(item_id, rule_id) do nothing""",
+                    m,
+                )
+                if cur.rowcount:
+                    match_ids[(m["item_id"], m["rule_id"])] = int(cur.lastrowid or 0)
+            for d in deliveries:
+                key = (d.get("item_id"), d.get("rule_id"))
+                row = {k: v for k, v in d.items() if k not in ("item_id", "rule_id")}
+                if key[0] is not None and key not in match_ids:
+                    continue  # the match existed already: its alert was queued then
+                row["match_id"] = match_ids.get(key)  # type: ignore[arg-type]
+                self.db.table("deliveries").insert(row, ignore=True)
+            if statuses:
+                self.db.table("statuses").insert_all(statuses)
+            self.db.table("feeds").update(feed_id, feed_values)
+
+    def items(self, since: str | None = None) -> Iterator[Row]:
+        sql = "select items.*, feeds.url as feed_url, feeds.title as feed_title from items "
+        sql += "left join feeds on feeds.id = items.feed_id"
+        params: list[Any] = []
+        if since:
+            sql += " where coalesce(items.published, items.fetched_at) >= ?"
+            params.append(since)
+        yield from self.db.query(sql + " order by items.fetched_at", params)
+
+    def count(self, table: str) -> int:
+        return int(self.db.execute(f"select count(*) from [{table}]").fetchone()[0])

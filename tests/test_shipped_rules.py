@@ -1,0 +1,75 @@
+"""The shipped story rules against the analyst's fixtures and the seed story."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from rules import RuleSet, load
+
+FIXTURES = Path(__file__).parent / "fixtures"
+CASES_FILE = FIXTURES / "rules" / "cases.jsonl"
+# A copy of /work/shared/story/seed-story.txt, kept with the tests so they run anywhere.
+SEED_STORY = FIXTURES / "story" / "seed-story.txt"
+SHIPPED_IDS = {"kz-afghanistan-engagement", "taliban-legal-status", "taliban-regional-relations"}
+
+
+def _cases() -> list[dict]:
+    with CASES_FILE.open(encoding="utf-8") as fh:
+        return [json.loads(line) for line in fh if line.strip()]
+
+
+CASES = _cases()
+
+
+@pytest.fixture(scope="module")
+def ruleset() -> RuleSet:
+    return RuleSet(load([]))
+
+
+def test_fixture_file_is_complete() -> None:
+    assert len(CASES) == 193
+    assert len({c["id"] for c in CASES}) == len(CASES)
+    for c in CASES:
+        assert set(c["expect"]) <= SHIPPED_IDS, c["id"]
+
+
+def test_shipped_rule_ids(ruleset: RuleSet) -> None:
+    assert {r.id for r in ruleset.rules} == SHIPPED_IDS
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c["id"] for c in CASES])
+def test_case(ruleset: RuleSet, case: dict) -> None:
+    item = SimpleNamespace(title=case["title"], summary=case["summary"], content="")
+    got = {m.rule.id for m in ruleset.match(item)} & SHIPPED_IDS
+    assert got == set(case["expect"]), case.get("note", "")
+
+
+def test_seed_story_matches_with_evidence(ruleset: RuleSet) -> None:
+    story = SEED_STORY.read_text(encoding="utf-8")
+    item = SimpleNamespace(
+        title="Kazakhstan invites Taliban trade minister to Astana International Forum",
+        summary=story,
+        content="",
+    )
+    matches = {m.rule.id: m for m in ruleset.match(item)}
+    # Evidence offsets refer to each field's display text: the plain text with
+    # whitespace collapsed.
+    texts = {"title": item.title, "summary": " ".join(story.split())}
+    for rule_id in ("kz-afghanistan-engagement", "taliban-legal-status"):
+        assert rule_id in matches, f"{rule_id} did not match the seed story"
+        evidence = matches[rule_id].evidence
+        assert evidence, f"{rule_id} matched without evidence"
+        for ev in evidence:
+            assert ev.field in texts, ev
+            assert ev.text.strip(), ev
+            assert 0 <= ev.start < ev.end <= len(texts[ev.field]), ev
+            assert texts[ev.field][ev.start : ev.end] == ev.text, ev
+            assert ev.text in ev.snippet, ev
+    # The legal-status evidence names the Taliban and a status term.
+    kinds = {(ev.kind, ev.value) for ev in matches["taliban-legal-status"].evidence}
+    assert ("entity", "taliban") in kinds
+    assert any(kind == "term" for kind, _ in kinds)
