@@ -1,8 +1,9 @@
-"""The daemon: an APScheduler tick that polls due feeds and drains the outbox.
+"""The daemon: an APScheduler tick that polls due feeds, and one delivery worker per
+destination draining the outbox.
 
 The only module that imports apscheduler. The scheduler only ticks; the database decides
 what is due (`next_check_at`), so a restart loses nothing. SIGTERM and SIGINT stop it
-cleanly: no new ticks, the running one finishes, exit code 0.
+cleanly: no new ticks, the running tick and in-flight sends finish, exit code 0.
 """
 
 from __future__ import annotations
@@ -88,9 +89,17 @@ class Service:
         await self.db.call(Store.add_seeds, seed_rows(self.rules.rules, now))
 
     async def tick(self, include_all: bool = False) -> TickReport:
+        """Poll, then deliver everything due (the `--once` cycle)."""
         poll = await self.poller.cycle(include_all)
         delivery = await self.outbox.run_once()
         return TickReport(poll, delivery)
+
+    async def poll(self) -> CycleReport:
+        """Poll due feeds and wake the delivery workers (the daemon's tick)."""
+        report = await self.poller.cycle()
+        if report.alerts or report.failed:
+            self.outbox.wake()
+        return report
 
 
 def _secs(value: float | None) -> int | None:
@@ -117,14 +126,13 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
             assert task is not None  # noqa: S101 - always inside a task here
             in_flight.add(task)
             try:
-                report = await service.tick()
-                p, d = report.poll, report.delivery
-                if p.feeds or d.sent or d.failed:
+                p = await service.poll()
+                if p.feeds:
                     log.info(
                         "tick: %d feeds (%d ok, %d unchanged, %d failed), %d new items, "
-                        "%d matches; deliveries %d sent, %d failed, %d dead",
+                        "%d matches, %d alerts queued",
                         p.feeds, p.ok, p.not_modified, p.failed, p.new_items, p.matches,
-                        d.sent, d.failed, d.dead,
+                        p.alerts,
                     )  # fmt: skip
                 if heartbeat is not None:
                     heartbeat.write_text(service.now().isoformat())
@@ -156,6 +164,10 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
             replace_existing=True,
         )
         scheduler.start()
+        workers = [
+            asyncio.create_task(service.outbox.worker(name, stop), name=f"deliver-{name}")
+            for name in service.outbox.destinations
+        ]
         log.info(
             "newsmon running: %d feeds configured, %d rules, database %s",
             len(service.config.feeds), len(service.rules.rules), service.config.database,
@@ -168,6 +180,13 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
         # shutdown(wait=True) would cancel running coroutine jobs (LIBRARIES.md §1).
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)
+        # Workers finish the send in hand; one stuck past its deadline is cancelled and its
+        # delivery stays pending (it is sent again, with the same id, after a restart).
+        if workers:
+            _, late = await asyncio.wait(workers, timeout=service.config.delivery.timeout + 2)
+            for task in late:
+                task.cancel()
+            await asyncio.gather(*late, return_exceptions=True)
     with contextlib.suppress(Exception):
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.remove_signal_handler(sig)

@@ -17,6 +17,9 @@ HEADER_MAX = 150
 SECTION_MAX = 3000
 TEXT_MAX = 3000  # top-level fallback; Slack truncates at 40,000, but alerts are short
 MAX_BLOCKS = 50
+LINK_MAX = 2000  # a longer URL is not linked: it would crowd the title out of the section
+LABEL_MAX = 500
+SNIPPET_MAX = 600
 _SEVERITY_MARK = {"low": "⚪", "medium": "🟡", "high": "🟠", "critical": "🔴"}
 
 
@@ -36,6 +39,8 @@ def truncate_escaped(text: str, limit: int) -> str:
     out = escape(text)
     if len(out) <= limit:
         return out
+    if limit < 1:
+        return ""
     cut = out[: limit - 1]
     amp = cut.rfind("&")
     if amp != -1 and ";" not in cut[amp:]:
@@ -51,14 +56,15 @@ def safe_link(url: str | None) -> str | None:
     """The URL for use inside <url|label>, or None when it is not plain http(s)."""
     if not url:
         return None
+    url = clean(str(url))  # no controls, bidi overrides or lone surrogates (quote would fail)
     try:
-        parts = urlsplit(url.strip())
+        parts = urlsplit(url)
     except ValueError:
         return None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         return None
     # `|`, `<`, `>` would end the link or label early; `&` is escaped like any text.
-    quoted = quote(url.strip(), safe=":/?#[]@!$&'()*+,;=%~")
+    quoted = quote(url, safe=":/?#[]@!$&'()*+,;=%~")
     return quoted.replace("&", "&amp;")
 
 
@@ -66,55 +72,61 @@ def render(event: dict[str, Any]) -> dict[str, Any]:
     """The JSON body to POST to a Slack incoming webhook for one event."""
     rule = event.get("rule") or {}
     item = event.get("item") or {}
-    severity = str(rule.get("severity", "medium"))
+    severity = clean(str(rule.get("severity") or "medium"))
     mark = _SEVERITY_MARK.get(severity, "")
-    rule_title = clean(str(rule.get("title", rule.get("id", "alert"))))
-    title = clean(str(item.get("title") or "(no title)"))
+    rule_title = clean(str(rule.get("title") or rule.get("id") or "")) or "alert"
+    title = clean(str(item.get("title") or "")) or "(no title)"
     feed = item.get("feed") or {}
     outlet = clean(str(feed.get("title") or feed.get("url") or ""))
     if event.get("type") == "status.changed":
-        headline = (
+        headline = clean(
             f"{event.get('subject')} in {event.get('jurisdiction')}: "
             f"{event.get('from') or 'unknown'} → {event.get('to')}"
         )
-        header = truncate_plain(f"{mark} {clean(headline)}".strip(), HEADER_MAX)
     else:
-        header = truncate_plain(f"{mark} {rule_title}".strip(), HEADER_MAX)
+        headline = rule_title
+    # Headers are plain_text: Slack parses no mentions or links there, so no escaping.
+    header = truncate_plain(f"{mark} {headline}".strip(), HEADER_MAX)
+
     link = safe_link(item.get("link"))
-    label = truncate_escaped(title, 500)
-    heading = f"*<{link}|{label}>*" if link else f"*{label}*"
-    snippets = []
+    label = truncate_escaped(title, LABEL_MAX)
+    heading = f"*<{link}|{label}>*" if link and len(link) <= LINK_MAX else f"*{label}*"
+    snippets: list[str] = []
     for ev in (event.get("evidence") or [])[:5]:
-        snippet = clean(str(ev.get("snippet", "")))
+        snippet = clean(str(ev.get("snippet") or ""))
         if snippet and snippet not in snippets:
             snippets.append(snippet)
-    body = "\n".join(f"> {truncate_escaped(s, 600)}" for s in snippets[:3])
-    section_text = heading + ("\n" + body if body else "")
-    if len(section_text) > SECTION_MAX:
-        section_text = heading[: SECTION_MAX - 1]
-    matched = sorted({clean(str(ev.get("text", ""))) for ev in event.get("evidence") or []})
+    lines = [heading]
+    room = SECTION_MAX - len(heading)
+    for snippet in snippets[:3]:
+        quoted = "> " + truncate_escaped(snippet, min(SNIPPET_MAX, room - 3))
+        if len(quoted) <= 3:
+            break
+        lines.append(quoted)
+        room -= len(quoted) + 1
+
+    matched = sorted({clean(str(ev.get("text") or "")) for ev in event.get("evidence") or []})
+    matched_text = ", ".join(m for m in matched if m)
     context = " · ".join(
         x
         for x in (
-            escape(outlet),
-            escape(str(item.get("published") or "")),
-            f"{severity}",
-            "matched: " + escape(", ".join(m for m in matched if m)[:300]) if matched else "",
+            truncate_escaped(outlet, 300),
+            truncate_escaped(clean(str(item.get("published") or "")), 100),
+            truncate_escaped(severity, 50),
+            "matched: " + truncate_escaped(matched_text, 1000) if matched_text else "",
         )
         if x
     )
     blocks: list[dict[str, Any]] = [
         {"type": "header", "text": {"type": "plain_text", "text": header, "emoji": True}},
-        {"type": "section", "text": {"type": "mrkdwn", "text": section_text, "verbatim": True}},
+        {"type": "section", "text": _mrkdwn("\n".join(lines))},
     ]
     if context:
-        blocks.append(
-            {
-                "type": "context",
-                "elements": [
-                    {"type": "mrkdwn", "text": truncate_plain(context, 2000), "verbatim": True}
-                ],
-            }
-        )
-    fallback = truncate_escaped(f"{rule_title}: {title}", TEXT_MAX)
+        blocks.append({"type": "context", "elements": [_mrkdwn(context)]})
+    fallback = truncate_escaped(f"{headline}: {title}", TEXT_MAX)
     return {"text": fallback, "blocks": blocks[:MAX_BLOCKS]}
+
+
+def _mrkdwn(text: str) -> dict[str, Any]:
+    """A mrkdwn text object Slack does not preprocess (no auto-links or mention parsing)."""
+    return {"type": "mrkdwn", "text": text, "verbatim": True}
