@@ -36,6 +36,7 @@ class BoundedDecoder:
             raise FetchError(url, f"unsupported Content-Encoding: {enc!r}")
         self._enc = enc
         self._started = False
+        self._head = b""  # deflate: first bytes held back until the 2-byte header is known
 
     def _count(self, n: int) -> None:
         self.total += n
@@ -46,6 +47,14 @@ class BoundedDecoder:
         if self._d is None:
             self._count(len(data))
             return data
+        if self._enc == "deflate" and not self._started:
+            # zlib only rejects a raw-deflate stream once it has seen both header bytes; a
+            # 1-byte first chunk would otherwise commit to zlib and fail on the next chunk.
+            data = self._head + data
+            if len(data) < 2:
+                self._head = data
+                return b""
+            self._head = b""
         out = bytearray()
         buf = data
         while buf:
@@ -74,6 +83,8 @@ class BoundedDecoder:
     def flush(self) -> bytes:
         if self._d is None:
             return b""
+        if self._head:
+            raise FetchError(self.url, f"corrupt {self._enc} body: truncated header")
         tail = self._d.flush()
         self._count(len(tail))
         return tail

@@ -214,7 +214,7 @@ class Outbox:
         if permanent:
             values["status"] = "dead"
             await self.db.call(Store.record_attempts, ids, values)
-            reason = f"HTTP {e.status}: {e.reason}"[:300]
+            reason = e.reason[:300]
             dropped = await self.db.call(Store.disable_destination, dest.name, reason, now)
             log.error(
                 "destination %s disabled (%s); %d pending deliveries moved to dead",

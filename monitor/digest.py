@@ -11,7 +11,15 @@ from collections import Counter
 from typing import Any
 
 from monitor.events import event_id, iso
-from monitor.slack import escape, safe_link
+from monitor.slack import (
+    HEADER_MAX,
+    LINK_MAX,
+    SECTION_MAX,
+    TEXT_MAX,
+    clean,
+    safe_link,
+    truncate_escaped,
+)
 
 MAX_LISTED = 20  # events listed by title in one digest message
 
@@ -43,28 +51,45 @@ def digest_event(events: list[dict[str, Any]], now: dt.datetime) -> dict[str, An
 
 
 def render_slack(digest: dict[str, Any]) -> dict[str, Any]:
-    """A Slack message for a digest: counts per rule, then the first headlines."""
+    """A Slack message for a digest: counts per rule, then the first headlines. Feed text is
+    cleaned and escaped like single alerts, and cut only between whole lines or entities."""
     events = digest["events"]
-    counts = ", ".join(f"{escape(rule)}: {n}" for rule, n in digest["counts"].items())
-    lines = []
-    for e in events[:MAX_LISTED]:
+    counts = ", ".join(f"{clean(str(rule))}: {n}" for rule, n in digest["counts"].items())
+    lines: list[str] = []
+    budget = SECTION_MAX - 40  # room for the "…and N more" line
+    for i, e in enumerate(events[:MAX_LISTED]):
         item = e.get("item") or {}
-        title = escape(str(item.get("title") or "(no title)"))[:300]
+        title = truncate_escaped(clean(str(item.get("title") or "(no title)")), 300)
         link = safe_link(item.get("link"))
-        rule = escape(str((e.get("rule") or {}).get("id", "")))
-        lines.append(f"• <{link}|{title}> ({rule})" if link else f"• {title} ({rule})")
-    if len(events) > MAX_LISTED:
-        lines.append(f"…and {len(events) - MAX_LISTED} more")
-    body = "\n".join(lines)[:2900]
+        if link is not None and len(link) > LINK_MAX:
+            link = None
+        rule = truncate_escaped(clean(str((e.get("rule") or {}).get("id", ""))), 100)
+        line = f"• <{link}|{title}> ({rule})" if link else f"• {title} ({rule})"
+        if sum(len(x) + 1 for x in lines) + len(line) > budget:
+            lines.append(f"…and {len(events) - i} more")
+            break
+        lines.append(line)
+    else:
+        if len(events) > MAX_LISTED:
+            lines.append(f"…and {len(events) - MAX_LISTED} more")
     header = f"newsmon digest: {digest['total']} alerts"
     return {
-        "text": f"{header} ({counts})"[:3000],
+        "text": truncate_escaped(f"{header} ({counts})", TEXT_MAX),
         "blocks": [
-            {"type": "header", "text": {"type": "plain_text", "text": header[:150]}},
+            {"type": "header", "text": {"type": "plain_text", "text": header[:HEADER_MAX]}},
             {
                 "type": "context",
-                "elements": [{"type": "mrkdwn", "text": counts[:2000] or "-", "verbatim": True}],
+                "elements": [
+                    {
+                        "type": "mrkdwn",
+                        "text": truncate_escaped(counts, 2000) or "-",
+                        "verbatim": True,
+                    }
+                ],
             },
-            {"type": "section", "text": {"type": "mrkdwn", "text": body or "-", "verbatim": True}},
+            {
+                "type": "section",
+                "text": {"type": "mrkdwn", "text": "\n".join(lines) or "-", "verbatim": True},
+            },
         ],
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import email.utils
+import re
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -31,6 +32,9 @@ MAX_REDIRECTS = 5
 _PERMANENT = (301, 308)
 _REDIRECTS = (301, 302, 303, 307, 308)
 MAX_RETRY_AFTER = 7 * 86400.0
+# ASCII digits only: str.isdigit() accepts "²" (a Latin-1 header byte), which float() and
+# int() then refuse with ValueError. Long enough for any real value, short enough for int().
+_DIGITS = re.compile(r"[0-9]{1,30}")
 
 
 @dataclass(frozen=True)
@@ -52,11 +56,11 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if _DIGITS.fullmatch(value):
         return min(float(value), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when is None:
         return None
@@ -103,6 +107,10 @@ class Fetcher:
     ) -> FetchResult:
         """GET `url` within one overall deadline (per-read timeouts miss a 1 byte/s drip)."""
         try:
+            check_url_syntax(url)
+        except ValueError as e:
+            raise FetchError(url, str(e)) from e
+        try:
             async with asyncio.timeout(self.timeout):
                 return await self._fetch(url, etag, last_modified)
         except TimeoutError as e:
@@ -139,11 +147,15 @@ class Fetcher:
                     )
             except FetchError:
                 raise
+            except httpx.TimeoutException as e:
+                raise FetchTimeoutError(current, _describe(e)) from e
             except httpx.HTTPError as e:
                 blocked = blocked_reason(e)
                 if blocked:
                     raise BlockedAddressError(current, blocked) from e
                 raise FetchError(current, _describe(e)) from e
+            except httpx.InvalidURL as e:  # not an HTTPError; e.g. host "0177.0.0.1"
+                raise FetchError(current, f"invalid URL: {e}") from e
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _redirect_target(self, current: str, r: httpx.Response) -> str:
@@ -160,8 +172,8 @@ class Fetcher:
         return target
 
     async def _read(self, url: str, r: httpx.Response) -> bytes:
-        declared = r.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > self.max_bytes:
+        declared = r.headers.get("content-length", "").strip()
+        if _DIGITS.fullmatch(declared) and int(declared) > self.max_bytes:
             raise TooLargeError(url, f"feed is larger than {self.max_bytes} bytes")
         decoder = BoundedDecoder(url, r.headers.get("content-encoding"), self.max_bytes)
         parts: list[bytes] = []

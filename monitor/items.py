@@ -44,6 +44,8 @@ def assign_keys(raw: list[tuple[str | None, str | None, str, str]]) -> list[str]
         key = (guid or "").strip() or (link or "").strip() or content_key(title, summary)
         if key in seen:
             alt = f"{key}|{link}" if link and f"{key}|{link}" not in seen else f"{key}|{pos}"
+            while alt in seen:  # a feed may already use `key|pos` as a guid
+                alt = f"{alt}|{pos}"
             key = alt
         seen.add(key)
         keys.append(key)

@@ -35,6 +35,10 @@ def check_url_syntax(url: str) -> None:
         raise ValueError(f"only http and https URLs are allowed, not {parts.scheme or 'none'!r}")
     if not parts.hostname:
         raise ValueError(f"URL has no host: {url!r}")
+    try:
+        httpx.URL(url)  # stricter than urlsplit: refuses hosts like "0177.0.0.1"
+    except httpx.InvalidURL as e:
+        raise ValueError(f"not a valid URL: {url!r} ({e})") from e
 
 
 def _unwrap(ip: IPAddress) -> IPAddress:

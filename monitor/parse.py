@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import feedparser
+from feedparser.encodings import convert_to_utf8
 
 from monitor.errors import FeedParseError
 from monitor.items import Item, assign_keys
@@ -29,6 +30,10 @@ _ENTITY_DECLS = [
 ]
 
 
+# ASCII digits only: str.isdigit() accepts "²", which int() refuses.
+_TTL = re.compile(r"[0-9]{1,9}")
+
+
 @dataclass(frozen=True)
 class ParsedFeed:
     title: str
@@ -38,12 +43,26 @@ class ParsedFeed:
     warning: str | None = None  # feedparser's bozo reason when it recovered
 
 
-def prescreen(body: bytes, max_bytes: int) -> None:
+def prescreen(body: bytes, max_bytes: int, headers: dict[str, str] | None = None) -> None:
+    """Refuse what feedparser must never see: oversize, empty, or declaring entities.
+
+    `headers` must be the response headers feedparser will get: they pick the encoding.
+    """
     if len(body) > max_bytes:
         raise FeedParseError(f"feed is larger than {max_bytes} bytes")
     if not body.strip():
         raise FeedParseError("empty response: not a feed")
     if any(p.search(body) for p in _ENTITY_DECLS):
+        raise FeedParseError("entity declarations are not accepted in feeds")
+    # feedparser first re-encodes the document to UTF-8 from whatever the BOM, the HTTP
+    # charset or the XML declaration names (UTF-32, EBCDIC, UTF-7, ...), and only then
+    # looks for entity declarations. Screen exactly those bytes: a UTF-32 or cp037 body
+    # slipped past the raw-byte patterns above and expanded a 2 KB entity 200 times.
+    try:
+        as_parsed = convert_to_utf8(dict(headers or {}), body, {})
+    except Exception as e:  # noqa: BLE001 - feedparser would fail the same way
+        raise FeedParseError(f"cannot decode feed: {type(e).__name__}: {e}") from e
+    if _ENTITY_DECLS[0].search(as_parsed):
         raise FeedParseError("entity declarations are not accepted in feeds")
 
 
@@ -81,12 +100,12 @@ def parse_feed(
     max_bytes: int = 10_000_000,
 ) -> ParsedFeed:
     """Items of a feed document, or FeedParseError when it is not a usable feed."""
-    prescreen(body, max_bytes)
     headers = {}
     if content_type:
         headers["content-type"] = content_type  # the HTTP charset wins (§4.2)
     if url:
         headers["content-location"] = url  # base for relative links
+    prescreen(body, max_bytes, headers)
     try:
         d = feedparser.parse(io.BytesIO(body), response_headers=headers)
     except Exception as e:  # noqa: BLE001 - feedparser raises anything; translate once
@@ -110,12 +129,20 @@ def parse_feed(
     ]
     keys = assign_keys(raw)
     items = []
+    hollow = 0
     for key, entry, (_, link, title, summary) in zip(keys, entries, raw, strict=True):
         content = _content(entry)
+        text_title = _title(entry, title)
+        if not (text_title.strip() or summary.strip() or content.strip()):
+            # Nothing to match or show, typically the last entry of a truncated download.
+            # Kept, its key would be stored as seen and hide the whole entry next poll.
+            # Skipped after assign_keys, so the other keys match a full parse.
+            hollow += 1
+            continue
         items.append(
             Item(
                 key=key,
-                title=_title(entry, title),
+                title=text_title,
                 link=link,
                 summary=summary,
                 content=content if content != summary else "",
@@ -123,12 +150,15 @@ def parse_feed(
                 published=_when(entry),
             )
         )
+    if hollow:
+        note = f"{hollow} entries without a title or text skipped"
+        warning = f"{warning}; {note}" if warning else note
     feed = d.get("feed") or {}
     ttl = feed.get("ttl")
     return ParsedFeed(
         title=html_to_text(feed.get("title", "") or ""),
         site_url=feed.get("link"),
         items=items,
-        ttl_minutes=int(ttl) if isinstance(ttl, str) and ttl.isdigit() else None,
+        ttl_minutes=int(ttl) if isinstance(ttl, str) and _TTL.fullmatch(ttl) else None,
         warning=warning,
     )

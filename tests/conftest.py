@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -207,17 +208,63 @@ def cli() -> Any:
     return invoke
 
 
-def newsmon_process(config: Path, *args: str) -> subprocess.Popen[str]:
-    """The real daemon in a subprocess."""
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "monitor", "--config", str(config), *args],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=env,
-        cwd=config.parent,
-    )
+class Daemon:
+    """The real daemon in a subprocess, its output read by threads (a full pipe would block
+    it), with waits on log lines instead of sleeps."""
+
+    def __init__(self, config: Path, *args: str) -> None:
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), *args],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            cwd=config.parent,
+        )
+        self.lines: list[str] = []
+        self.cond = threading.Condition()
+        self.readers = [
+            threading.Thread(target=self._read, args=(stream,), daemon=True)
+            for stream in (self.proc.stdout, self.proc.stderr)
+        ]
+        for t in self.readers:
+            t.start()
+
+    def _read(self, stream: Any) -> None:
+        for line in stream:
+            with self.cond:
+                self.lines.append(line)
+                self.cond.notify_all()
+        stream.close()
+
+    @property
+    def output(self) -> str:
+        with self.cond:
+            return "".join(self.lines)
+
+    def wait_for(self, text: str, timeout: float = 30) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: any(text in line for line in self.lines), timeout)
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 15) -> int:
+        self.proc.send_signal(sig)
+        try:
+            code = self.proc.wait(timeout=timeout)
+        finally:
+            self.close()
+        return code
+
+    def close(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(timeout=10)
+        for t in self.readers:
+            t.join(timeout=5)
+
+
+def newsmon_process(config: Path, *args: str) -> Daemon:
+    return Daemon(config, *args)
 
 
 def jsonl(text: str) -> list[dict[str, Any]]:

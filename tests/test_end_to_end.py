@@ -185,32 +185,24 @@ def test_first_poll_is_a_baseline_without_alert_storm(tmp_path, server, cli):
 def test_daemon_polls_delivers_and_stops_cleanly_on_sigterm(tmp_path, server):
     url = server.feed("/feed.xml", story_feed())
     config = _config(tmp_path, server, [url])
-    proc = newsmon_process(config, "run")
+    daemon = newsmon_process(config, "run")
     try:
         posts = server.wait_posts(1, timeout=30)
         assert len(posts) == 1
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=15)
+        code = daemon.stop(signal.SIGTERM)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0, err
-    assert "stopped" in err
+        daemon.close()
+    assert code == 0, daemon.output
+    assert "stopped" in daemon.output
     assert (tmp_path / "newsmon.db.heartbeat").exists()
 
 
 def test_daemon_stops_on_sigint_with_exit_code_0(tmp_path, server):
     config = _config(tmp_path, server, [])
-    proc = newsmon_process(config, "run")
+    daemon = newsmon_process(config, "run")
     try:
-        # Wait for start-up to finish before interrupting: the log line says so.
-        assert proc.stderr is not None
-        for line in proc.stderr:
-            if "newsmon running" in line:
-                break
-        proc.send_signal(signal.SIGINT)
-        proc.communicate(timeout=15)
+        assert daemon.wait_for("newsmon running")
+        code = daemon.stop(signal.SIGINT)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-    assert proc.returncode == 0
+        daemon.close()
+    assert code == 0, daemon.output
