@@ -68,6 +68,7 @@ class _Strict(BaseModel):
 class PollConfig(_Strict):
     interval: Duration = 600.0
     concurrency: int = Field(default=50, ge=1, le=1000)
+    per_host: int = Field(default=6, ge=1)  # fetches at once to one host
     timeout: Duration = 20.0
     max_bytes: Size = 10 * 1000 * 1000
     tick: Duration = 15.0  # how often the dispatcher looks for due feeds

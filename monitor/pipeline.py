@@ -8,30 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import hashlib
 import json
 import logging
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.config import Config
 from monitor.dbthread import StoreThread
 from monitor.errors import FeedParseError, FetchError
-from monitor.events import iso, match_event
+from monitor.events import event_id, iso, match_event
 from monitor.fetch import Fetcher, FetchResult
 from monitor.items import Item, item_id
 from monitor.outboxrows import damp_storm, queue
 from monitor.parse import ParsedFeed, parse_feed
+from monitor.schedule import backoff, jittered, next_interval
 from monitor.statuses import Pending
 from monitor.statuses import record as record_statuses
 from rules import Match, RuleSet
 from rules.status import extract
 from rules.text import html_to_text
-from storage import Store, ts
+from storage import NotFoundError, Store, ts
 
 log = logging.getLogger("newsmon.poll")
-MAX_BACKOFF = 24 * 3600.0
 
 
 @dataclass
@@ -58,20 +59,6 @@ class PollWrite:
 
 def _interval(config: Config, feed: dict[str, Any]) -> float:
     return float(feed.get("interval_seconds") or config.poll.interval)
-
-
-def next_check(now: dt.datetime, seconds: float) -> str:
-    # +-10% jitter spreads feeds that were added together over the interval.
-    return ts(now + dt.timedelta(seconds=seconds * random.uniform(0.9, 1.1)))
-
-
-def backoff(
-    config: Config, feed: dict[str, Any], failures: int, retry_after: float | None
-) -> float:
-    delay: float = min(_interval(config, feed) * 2.0 ** max(failures - 1, 0), MAX_BACKOFF)
-    if retry_after is not None:
-        delay = max(delay, min(retry_after, MAX_BACKOFF))
-    return delay
 
 
 def build_write(
@@ -154,6 +141,13 @@ def commit(
 ) -> int:
     """On the database thread: decide status changes and write everything in one
     transaction. Returns the number of status changes announced."""
+    if "url" in values:
+        try:
+            store.feed_by_url(values["url"])
+            # Another feed already has the new URL: keep this one where it is.
+            values = {k: v for k, v in values.items() if k not in ("url", "moved_from")}
+        except NotFoundError:
+            pass
     statuses, status_deliveries = record_statuses(store, config, write.pending, now)
     store.commit_poll(
         feed_id, values, write.items, write.matches, write.deliveries + status_deliveries, statuses
@@ -175,6 +169,7 @@ class Poller:
         self.fetcher = fetcher
         self.rules = rules
         self.now = now
+        self._hosts: dict[str, asyncio.Semaphore] = {}
 
     async def cycle(self, include_all: bool = False) -> CycleReport:
         feeds = await self.db.call(Store.due_feeds, self.now(), include_all)
@@ -185,29 +180,34 @@ class Poller:
             async with sem:
                 await self.poll(feed, report)
 
-        await asyncio.gather(*(one(f) for f in feeds))
+        results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
+        for feed, result in zip(feeds, results, strict=True):
+            if isinstance(result, Exception):
+                # A bug, not a feed fault: logged with its traceback; other feeds went on.
+                log.error("polling %s failed", feed["url"], exc_info=result)
+                report.failed += 1
         return report
 
     async def poll(self, feed: dict[str, Any], report: CycleReport) -> None:
         now = self.now()
         try:
-            result = await self.fetcher.fetch(feed["url"], feed["etag"], feed["last_modified"])
+            async with self._host_slot(feed["url"]):
+                result = await self.fetcher.fetch(feed["url"], feed["etag"], feed["last_modified"])
         except FetchError as e:
-            await self._failed(feed, e.reason, e.retry_after, now, report)
+            await self._failed(feed, e, now, report)
             return
-        if result.not_modified:
-            await self.db.call(
-                Store.update_feed,
-                feed["id"],
-                self._ok_values(feed, result, now, None) | {"baseline_done": feed["baseline_done"]},
-            )
+        digest = hashlib.sha256(result.body).hexdigest() if not result.not_modified else None
+        if result.not_modified or digest == feed.get("content_hash"):
+            # 304, or the same bytes as last time: nothing to parse (RELIABILITY F9).
+            values = self._ok_values(feed, result, now, None)
+            await self.db.call(Store.update_feed, feed["id"], values)
             report.not_modified += 1
             return
         loop = asyncio.get_running_loop()
         try:
             parsed = await loop.run_in_executor(None, self._parse, result)
         except FeedParseError as e:
-            await self._failed(feed, str(e), None, now, report)
+            await self._failed(feed, FetchError(feed["url"], str(e)), now, report)
             return
         keys = [i.key for i in parsed.items]
         known = await self.db.call(Store.existing_keys, feed["id"], keys)
@@ -215,7 +215,12 @@ class Poller:
         write = await loop.run_in_executor(
             None, build_write, self.config, self.rules, feed, parsed, new, now
         )
-        values = self._ok_values(feed, result, now, parsed)
+        values = self._ok_values(feed, result, now, parsed) | {"content_hash": digest}
+        if result.permanent_url and result.permanent_url != feed["url"]:
+            # 301/308: the feed moved for good. The new URL passed the guard on its hop.
+            values["url"] = result.permanent_url
+            values["moved_from"] = feed.get("moved_from") or feed["url"]
+            log.info("feed %s moved permanently to %s", feed["url"], result.permanent_url)
         changes = await self.db.call(commit, self.config, feed["id"], values, write, now)
         if parsed.warning:
             log.info("feed %s recovered from malformed XML: %s", feed["url"], parsed.warning)
@@ -223,6 +228,13 @@ class Poller:
         report.new_items += len(write.items)
         report.matches += len(write.matches)
         report.alerts += write.alerts + changes
+
+    def _host_slot(self, url: str) -> asyncio.Semaphore:
+        """At most `poll.per_host` fetches at once to one host: politeness."""
+        host = urlsplit(url).hostname or ""
+        if host not in self._hosts:
+            self._hosts[host] = asyncio.Semaphore(self.config.poll.per_host)
+        return self._hosts[host]
 
     def _parse(self, result: FetchResult) -> ParsedFeed:
         return parse_feed(
@@ -232,12 +244,22 @@ class Poller:
     def _ok_values(
         self, feed: dict[str, Any], result: FetchResult, now: dt.datetime, parsed: ParsedFeed | None
     ) -> dict[str, Any]:
+        published = [i.published for i in parsed.items] if parsed is not None else []
+        interval = next_interval(
+            _interval(self.config, feed),
+            published,
+            result.headers,
+            parsed.ttl_minutes if parsed is not None else None,
+            now,
+        )
         values: dict[str, Any] = {
             "last_checked_at": ts(now),
             "last_ok_at": ts(now),
             "consecutive_failures": 0,
-            "next_check_at": next_check(now, _interval(self.config, feed)),
-            "baseline_done": 1,
+            "next_check_at": ts(jittered(now, interval)),
+            "last_error": None,
+            "broken_since": None,
+            "broken_notified": 0,
         }
         if not result.not_modified:
             # Stored verbatim and echoed back verbatim, quotes included (RELIABILITY F9).
@@ -246,29 +268,50 @@ class Poller:
         if parsed is not None:
             values["title"] = parsed.title or feed.get("title")
             values["site_url"] = parsed.site_url
-            values["last_error"] = None
+            values["baseline_done"] = 1
         return values
 
     async def _failed(
-        self,
-        feed: dict[str, Any],
-        reason: str,
-        retry_after: float | None,
-        now: dt.datetime,
-        report: CycleReport,
+        self, feed: dict[str, Any], e: FetchError, now: dt.datetime, report: CycleReport
     ) -> None:
         failures = int(feed["consecutive_failures"]) + 1
-        delay = backoff(self.config, feed, failures, retry_after)
-        log.warning("feed %s failed (%d in a row): %s", feed["url"], failures, reason)
-        await self.db.call(
-            Store.update_feed,
-            feed["id"],
-            {
-                "last_checked_at": ts(now),
-                "last_error": reason[:500],
-                "last_error_at": ts(now),
-                "consecutive_failures": failures,
-                "next_check_at": ts(now + dt.timedelta(seconds=delay)),
-            },
-        )
+        delay = backoff(_interval(self.config, feed), failures, e.retry_after)
+        log.warning("feed %s failed (%d in a row): %s", feed["url"], failures, e.reason)
+        since = feed.get("broken_since") or ts(now)
+        values: dict[str, Any] = {
+            "last_checked_at": ts(now),
+            "last_error": e.reason[:500],
+            "last_error_at": ts(now),
+            "consecutive_failures": failures,
+            "next_check_at": ts(now + dt.timedelta(seconds=delay)),
+            "broken_since": since,
+        }
+        if e.status == 410:
+            # Gone: the publisher says it will not come back (RELIABILITY F11).
+            values |= {"disabled": 1, "disabled_reason": "HTTP 410 Gone"}
+        events: list[dict[str, Any]] = []
+        broken_for = (now - _parse_ts(since)).total_seconds()
+        if not feed.get("broken_notified") and (
+            broken_for >= self.config.poll.broken_after or e.status == 410
+        ):
+            values["broken_notified"] = 1
+            events = queue(broken_event(feed, e.reason, since, now), None, self.config, now)
+        await self.db.call(Store.fail_feed, feed["id"], values, events)
         report.failed += 1
+
+
+def broken_event(feed: dict[str, Any], error: str, since: str, now: dt.datetime) -> dict[str, Any]:
+    """`feed.broken`: a feed has failed for `poll.broken_after` (or is gone)."""
+    return {
+        "type": "feed.broken",
+        "id": event_id("feed.broken", feed["url"], since),
+        "feed": {"url": feed["url"], "title": feed.get("title")},
+        "error": error,
+        "failing_since": since,
+        "consecutive_failures": int(feed["consecutive_failures"]) + 1,
+        "created_at": iso(now),
+    }
+
+
+def _parse_ts(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)

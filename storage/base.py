@@ -77,7 +77,12 @@ class StoreBase:
         interval_seconds: int | None = None,
         tags: Iterable[str] = (),
     ) -> Row:
-        """Add a feed, due now; an existing feed keeps its state but takes interval and tags."""
+        """Add a feed, due now; an existing feed keeps its state but takes interval and tags.
+
+        A URL the feed had before a permanent redirect names the same feed."""
+        moved = self._rows("select url from feeds where moved_from = ?", [url])
+        if moved:
+            url = moved[0]["url"]
         with self._tx():
             self.db.execute(
                 """insert into feeds (url, tags, interval_seconds, next_check_at, added_at)
@@ -116,6 +121,13 @@ class StoreBase:
             "select * from feeds where disabled = 0 and next_check_at <= ? order by next_check_at",
             [ts(now)],
         )
+
+    def fail_feed(self, feed_id: int, values: dict[str, Any], deliveries: list[Row]) -> None:
+        """Record a failed poll and queue its events (feed.broken) in one transaction."""
+        with self._tx():
+            self.db.table("feeds").update(feed_id, values)
+            for d in deliveries:
+                self.db.table("deliveries").insert(d, ignore=True)
 
     def update_feed(self, feed_id: int, values: dict[str, Any]) -> None:
         with self._tx():

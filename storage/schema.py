@@ -145,3 +145,9 @@ def m004_delivery_state(db: Database) -> None:
     db.execute("alter table feeds add column content_hash text")
     db.execute("alter table feeds add column broken_since text")
     db.execute("alter table feeds add column broken_notified integer not null default 0")
+
+
+@migrations()
+def m005_moved_feeds(db: Database) -> None:
+    # The URL a feed had before a permanent redirect, so the config's old URL still names it.
+    db.execute("alter table feeds add column moved_from text")
