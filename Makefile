@@ -28,7 +28,10 @@ lint: $(STAMP)
 	$(BIN)/mypy monitor rules storage
 
 bench: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
 	$(BIN)/python benchmarks/match.py
+	$(BIN)/python benchmarks/deliver.py
+	$(BIN)/python benchmarks/poll.py
 
 clean:
 	rm -rf $(VENV) *.egg-info
