@@ -68,7 +68,9 @@ def prescreen(body: bytes, max_bytes: int, headers: dict[str, str] | None = None
 
 def _when(entry: Any) -> dt.datetime | None:
     for key in ("published_parsed", "updated_parsed", "created_parsed"):
-        value = entry.get(key)
+        # dict.get: FeedParserDict.get maps a missing updated_parsed to published_parsed
+        # with a DeprecationWarning (feedparser issue 310); we want exactly this key.
+        value = dict.get(entry, key)
         if value:
             try:
                 return dt.datetime.fromtimestamp(calendar.timegm(value), dt.UTC)
