@@ -148,7 +148,16 @@ class DeliveryConfig(_Strict):
 
 
 class WebConfig(_Strict):
+    enabled: bool = False  # `newsmon run` also serves the review UI
     listen: str = "127.0.0.1:8080"
+
+    @field_validator("listen")
+    @classmethod
+    def _listen(cls, v: str) -> str:
+        host, _, port = v.rpartition(":")
+        if not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"listen must be host:port, not {v!r}")
+        return v
 
 
 DEFAULT_FEEDS = (

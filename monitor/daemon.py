@@ -164,6 +164,14 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
             replace_existing=True,
         )
         scheduler.start()
+        web = None
+        if service.config.web.enabled:
+            from monitor.web import ReviewApp, serve_in_thread
+
+            web = serve_in_thread(
+                ReviewApp(service.config.database, service.now), service.config.web.listen
+            )
+            log.info("review UI on http://%s/", service.config.web.listen)
         workers = [
             asyncio.create_task(service.outbox.worker(name, stop), name=f"deliver-{name}")
             for name in service.outbox.destinations
@@ -180,6 +188,9 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
         # shutdown(wait=True) would cancel running coroutine jobs (LIBRARIES.md §1).
         scheduler.shutdown(wait=False)
         await asyncio.sleep(0)
+        if web is not None:
+            web.shutdown()
+            web.server_close()
         # Workers finish the send in hand; one stuck past its deadline is cancelled and its
         # delivery stays pending (it is sent again, with the same id, after a restart).
         if workers:

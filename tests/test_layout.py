@@ -45,7 +45,7 @@ OWNERS = {
     "apscheduler": "monitor/daemon.py",
     "feedparser": "monitor/parse.py",
     "sqlite_utils": "storage/",
-    "click": "monitor/cli.py",
+    "click": "monitor/cli/",
     "standardwebhooks": "monitor/signing.py",
     "ahocorasick": "rules/compile.py",
     "selectolax": "rules/text.py",
