@@ -102,6 +102,13 @@ def parse_digest(value: Any) -> float | tuple[int, int] | None:
     return parse_duration(value)
 
 
+EventType = Literal["match.created", "status.changed", "feed.broken"]
+
+
+def _default_events() -> list[EventType]:
+    return ["match.created", "status.changed"]
+
+
 class DestinationConfig(_Strict):
     name: str = Field(pattern=r"^[A-Za-z0-9_.-]+$")
     type: Literal["slack", "webhook", "console"]
@@ -109,9 +116,7 @@ class DestinationConfig(_Strict):
     secret: SecretStr | None = None
     rules: list[str] = Field(default_factory=lambda: ["*"])
     min_severity: Literal["low", "medium", "high", "critical"] = "low"
-    events: list[Literal["match.created", "status.changed", "feed.broken"]] = Field(
-        default_factory=lambda: ["match.created", "status.changed"]
-    )
+    events: list[EventType] = Field(default_factory=_default_events)
     digest: Annotated[float | tuple[int, int] | None, BeforeValidator(parse_digest)] = None
     # Messages per second (0 = no limit) and burst; Slack allows about 1/s.
     rate: float | None = Field(default=None, ge=0)

@@ -81,6 +81,13 @@ class Service:
         await self.outbox.client.aclose()
         await self.db.close()
 
+    async def describe_database(self) -> str:
+        def pragmas(store: Store) -> str:
+            names = ("journal_mode", "synchronous", "busy_timeout", "foreign_keys")
+            return " ".join(f"{n}={store.pragma(n)}" for n in names)
+
+        return await self.db.call(pragmas)
+
     async def sync_feeds(self) -> None:
         """Make sure every feed in the config exists in the database (due at once if new)."""
         now = self.now()
@@ -177,8 +184,9 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
             for name in service.outbox.destinations
         ]
         log.info(
-            "newsmon running: %d feeds configured, %d rules, database %s",
+            "newsmon running: %d feeds configured, %d rules, database %s (%s)",
             len(service.config.feeds), len(service.rules.rules), service.config.database,
+            await service.describe_database(),
         )  # fmt: skip
         await stop.wait()
         log.info("stopping: waiting for the running tick to finish")

@@ -30,7 +30,7 @@ from monitor.statuses import record as record_statuses
 from rules import Match, RuleSet
 from rules.status import extract
 from rules.text import html_to_text
-from storage import NotFoundError, Store, ts
+from storage import NotFoundError, StorageError, Store, ts
 
 log = logging.getLogger("newsmon.poll")
 
@@ -221,7 +221,14 @@ class Poller:
             values["url"] = result.permanent_url
             values["moved_from"] = feed.get("moved_from") or feed["url"]
             log.info("feed %s moved permanently to %s", feed["url"], result.permanent_url)
-        changes = await self.db.call(commit, self.config, feed["id"], values, write, now)
+        try:
+            changes = await self.db.call(commit, self.config, feed["id"], values, write, now)
+        except StorageError as e:
+            # Locked, read-only or full: nothing of this poll was written and the feed's
+            # state is unchanged, so its items are fetched again next time. Not lost.
+            log.error("could not store poll of %s: %s", feed["url"], e)
+            report.failed += 1
+            return
         if parsed.warning:
             log.info("feed %s recovered from malformed XML: %s", feed["url"], parsed.warning)
         report.ok += 1

@@ -62,8 +62,8 @@ class ReviewApp:
         self.token = secrets.token_urlsafe(16)
 
     def matches(self, query: dict[str, list[str]]) -> bytes:
-        rule = (query.get("rule") or [None])[0]
-        label = (query.get("label") or [None])[0]
+        rule = (query.get("rule") or [""])[0]
+        label = (query.get("label") or [""])[0]
         search = (query.get("q") or [""])[0]
         store = Store(self.database)
         try:
