@@ -125,6 +125,7 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     in_flight: set[asyncio.Task[None]] = set()
+    ticks = 0
 
     async with service:
 
@@ -133,7 +134,10 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
             assert task is not None  # noqa: S101 - always inside a task here
             in_flight.add(task)
             try:
+                nonlocal ticks
+                ticks += 1
                 p = await service.poll()
+                log.debug("tick %d: %d feeds due", ticks, p.feeds)
                 if p.feeds:
                     log.info(
                         "tick: %d feeds (%d ok, %d unchanged, %d failed), %d new items, "
