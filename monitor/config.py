@@ -277,4 +277,9 @@ def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> C
         raise ConfigError(problems, source) from None
     if problems:
         raise ConfigError(problems, source)
+    if path and config.rules:
+        # Rule paths are relative to the config file, so a config works from any directory.
+        base = Path(path).resolve().parent
+        rules = [str(base / r) if not Path(r).is_absolute() else r for r in config.rules]
+        config = config.model_copy(update={"rules": rules})
     return config

@@ -103,3 +103,14 @@ def test_cli_reports_bad_config_without_traceback(tmp_path, cli):
     assert result.exit_code == 1
     assert "poll.interval" in result.output and "unknown_key" in result.output
     assert "Traceback" not in result.output
+
+
+def test_rule_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
+    sub = tmp_path / "conf"
+    sub.mkdir()
+    (sub / "mine.yaml").write_text("rules: []\n")
+    path = sub / "c.yaml"
+    path.write_text("rules: [mine.yaml, /abs/other.yaml]\n")
+    monkeypatch.chdir(tmp_path)
+    config = load_config(path, env={})
+    assert config.rules == [str(sub / "mine.yaml"), "/abs/other.yaml"]
