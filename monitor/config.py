@@ -280,6 +280,9 @@ def load_config(path: str | Path | None, env: dict[str, str] | None = None) -> C
     if path and config.rules:
         # Rule paths are relative to the config file, so a config works from any directory.
         base = Path(path).resolve().parent
-        rules = [str(base / r) if not Path(r).is_absolute() else r for r in config.rules]
+        rules = [
+            str(base / r) if r != "shipped" and not Path(r).is_absolute() else r
+            for r in config.rules
+        ]
         config = config.model_copy(update={"rules": rules})
     return config

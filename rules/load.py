@@ -365,10 +365,18 @@ def _load_one(path: Path, text: str) -> tuple[list[Entity], list[Rule], list[Pro
     return entities, rules, c.problems, raw
 
 
+SHIPPED = "shipped"  # names the packaged story rules in a list of rule paths
+
+
 def rule_files(paths: Iterable[str | Path]) -> list[Path]:
-    """Expand folders to their *.yaml / *.yml files, sorted; keep files as given."""
+    """Expand folders to their *.yaml / *.yml files, sorted; keep files as given; the word
+    `shipped` stands for the packaged story rules."""
     out: list[Path] = []
-    for p in map(Path, paths):
+    for given in paths:
+        if str(given) == SHIPPED:
+            out.extend(shipped_paths())
+            continue
+        p = Path(given)
         if p.is_dir():
             out.extend(sorted(x for x in p.rglob("*") if x.suffix in (".yaml", ".yml")))
         else:

@@ -110,7 +110,20 @@ def test_rule_paths_are_relative_to_the_config_file(tmp_path, monkeypatch):
     sub.mkdir()
     (sub / "mine.yaml").write_text("rules: []\n")
     path = sub / "c.yaml"
-    path.write_text("rules: [mine.yaml, /abs/other.yaml]\n")
+    path.write_text("rules: [shipped, mine.yaml, /abs/other.yaml]\n")
     monkeypatch.chdir(tmp_path)
     config = load_config(path, env={})
-    assert config.rules == [str(sub / "mine.yaml"), "/abs/other.yaml"]
+    assert config.rules == ["shipped", str(sub / "mine.yaml"), "/abs/other.yaml"]
+
+
+def test_shipped_extends_with_own_rules(tmp_path):
+    from rules import load
+
+    mine = tmp_path / "mine.yaml"
+    mine.write_text(
+        "entities: [{id: acme, name: Acme, aliases: [Acme]}]\n"
+        "rules: [{id: acme-news, title: Acme, all: ['@acme']}]\n"
+    )
+    book = load(["shipped", str(mine)])
+    ids = {r.id for r in book.rules}
+    assert {"acme-news", "kz-afghanistan-engagement", "taliban-legal-status"} <= ids
