@@ -1,7 +1,7 @@
 """Errors of the rules package.
 
-    RuleError                      root: anything wrong with rules
-    └── RuleFileError(ValueError)  one or more problems in rule files, each with a location
+RuleError                      root: anything wrong with rules
+└── RuleFileError(ValueError)  one or more problems in rule files, each with a location
 """
 
 from __future__ import annotations
@@ -19,15 +19,16 @@ class Problem:
 
     file: str
     message: str
-    rule_id: str | None = None
+    rule_id: str | None = None  # the rule's id, or the entity's for an entity problem
     field: str | None = None
     line: int | None = None
+    kind: str = "rule"  # "rule" or "entity": what rule_id names
 
     def __str__(self) -> str:
         where = self.file + (f":{self.line}" if self.line else "")
         parts = [where]
         if self.rule_id:
-            parts.append(f"rule {self.rule_id}")
+            parts.append(f"{self.kind} {self.rule_id}")
         if self.field:
             parts.append(self.field)
         return f"{': '.join(parts)}: {self.message}"

@@ -35,6 +35,7 @@ from rules.model import (
 from rules.text import words_of
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
+_INNER_STAR = re.compile(r"\*(?=\w)")
 _WITHIN = re.compile(r"^\s*(?:(sentence)|(\d+)\s+words?)\s*$")
 DEFAULT_NEGATION = (
     "not", "no", "never", "n't", "won't", "wouldn't", "refuse", "refusing", "reject",
@@ -172,14 +173,18 @@ def _line_of(raw: Any, loc: Iterable[Any]) -> int | None:
     return line
 
 
-def _rule_id_at(raw: Any, loc: tuple[Any, ...]) -> str | None:
+def _locate(raw: Any, loc: tuple[Any, ...]) -> tuple[str | None, str | None, str]:
+    """(rule or entity id, field path, kind) for a location in a rule file."""
+    field = ".".join(str(p) for p in loc[2:]) or ".".join(map(str, loc)) or None
+    kind = "entity" if loc and loc[0] == "entities" else "rule"
     if len(loc) >= 2 and loc[0] in ("rules", "entities") and isinstance(loc[1], int):
         try:
             item = raw[loc[0]][loc[1]]
-            return str(item.get("id")) if isinstance(item, dict) and "id" in item else None
         except (KeyError, IndexError, TypeError):
-            return None
-    return None
+            return None, field, kind
+        ident = str(item.get("id")) if isinstance(item, dict) and "id" in item else None
+        return ident, field, kind
+    return None, field, kind
 
 
 # --- conversion ---------------------------------------------------------------------------
@@ -209,16 +214,9 @@ class _Converter:
         self.raw = raw
         self.problems: list[Problem] = []
 
-    def problem(self, msg: str, loc: tuple[Any, ...], rule_id: str | None = None) -> None:
-        self.problems.append(
-            Problem(
-                file=self.file,
-                message=msg,
-                rule_id=rule_id or _rule_id_at(self.raw, loc),
-                field=".".join(str(p) for p in loc[2:]) or None,
-                line=_line_of(self.raw, loc),
-            )
-        )
+    def problem(self, msg: str, loc: tuple[Any, ...]) -> None:
+        ident, field, kind = _locate(self.raw, loc)
+        self.problems.append(Problem(self.file, msg, ident, field, _line_of(self.raw, loc), kind))
 
     def node(self, value: Any, loc: tuple[Any, ...]) -> Node | None:
         if isinstance(value, str):
@@ -231,11 +229,7 @@ class _Converter:
                     self.problem(f"regex does not compile: {e}", loc)
                     return None
                 return Regex(value[3:])
-            term = parse_term(value)
-            if not term.words:
-                self.problem(f"term {value!r} has no letters or digits", loc)
-                return None
-            return term
+            return self.term(value, loc)
         if isinstance(value, dict):
             ops = [k for k in value if k in ("all", "any", "none")]
             extra = set(value) - {"all", "any", "none", "within"}
@@ -264,15 +258,19 @@ class _Converter:
             return None
         return Within(sentence=True) if m.group(1) else Within(words=int(m.group(2)))
 
+    def term(self, value: str, loc: tuple[Any, ...]) -> Term | None:
+        if _INNER_STAR.search(value):
+            self.problem(f"term {value!r}: `*` may only end a word (invit*)", loc)
+            return None
+        t = parse_term(value)
+        if not t.words:
+            self.problem(f"term {value!r} has no letters or digits", loc)
+            return None
+        return t
+
     def terms(self, values: Iterable[str], loc: tuple[Any, ...]) -> tuple[Term, ...]:
-        out = []
-        for i, v in enumerate(values):
-            t = parse_term(v)
-            if t.words:
-                out.append(t)
-            else:
-                self.problem(f"term {v!r} has no letters or digits", (*loc, i))
-        return tuple(out)
+        found = (self.term(v, (*loc, i)) for i, v in enumerate(values))
+        return tuple(t for t in found if t is not None)
 
 
 def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
@@ -311,15 +309,8 @@ def _load_one(path: Path, text: str) -> tuple[list[Entity], list[Rule], list[Pro
         problems = []
         for err in e.errors():
             loc = tuple(err["loc"])
-            problems.append(
-                Problem(
-                    file=file,
-                    message=err["msg"],
-                    rule_id=_rule_id_at(raw, loc),
-                    field=".".join(str(p) for p in loc[2:]) or ".".join(map(str, loc)),
-                    line=_line_of(raw, loc),
-                )
-            )
+            ident, field, kind = _locate(raw, loc)
+            problems.append(Problem(file, err["msg"], ident, field, _line_of(raw, loc), kind))
         return [], [], problems, raw
     c = _Converter(file, raw)
     entities = [
