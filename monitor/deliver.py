@@ -262,9 +262,12 @@ class Outbox:
         except TimeoutError as e:
             raise DeliveryError(f"timed out after {self.config.delivery.timeout:g}s") from e
         except httpx.HTTPError as e:
-            # The request may have arrived before the failure: the retry carries the same
-            # event id, so the receiver can dedupe (at-least-once).
+            # At-least-once: a retry carries the same event id, so receivers can dedupe.
             reason = blocked_reason(e) or f"{type(e).__name__}: {e}"
+            if not isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
+                # The request may have been received before the failure: the receiver
+                # must dedupe on the event id.
+                reason = f"ambiguous (may have arrived): {reason}"
             raise DeliveryError(_scrub(reason, url)) from e
         if 200 <= r.status_code < 300:
             return r.status_code

@@ -58,8 +58,13 @@ class Receiver:
                     queue = outer.script.get(self.path, [])
                     reply = queue.pop(0) if queue else outer.default
                     outer.hits.append(
-                        {"path": self.path, "method": self.command, "headers": dict(self.headers),
-                         "body": body, "at": time.monotonic()}
+                        {
+                            "path": self.path,
+                            "method": self.command,
+                            "headers": dict(self.headers),
+                            "body": body,
+                            "at": time.monotonic(),
+                        }
                     )
                     outer.cond.notify_all()
                 if reply.reset:
@@ -111,14 +116,21 @@ def receiver() -> Iterator[Receiver]:
     r.close()
 
 
-def _setup(tmp_path: Path, server: LocalServer, destinations: list[dict[str, Any]], **kw: Any) -> Path:
+def _setup(
+    tmp_path: Path, server: LocalServer, destinations: list[dict[str, Any]], **kw: Any
+) -> Path:
     url = server.feed("/feed.xml", story_feed())
     return write_config(tmp_path / "c.yaml", feeds=[{"url": url}], destinations=destinations, **kw)
 
 
 def _hook(receiver: Receiver, path: str = "/hook", **kw: Any) -> dict[str, Any]:
-    return {"name": kw.pop("name", "hook"), "type": kw.pop("type", "webhook"),
-            "url": receiver.url + path, "rules": ["kz-afghanistan-engagement"], **kw}
+    return {
+        "name": kw.pop("name", "hook"),
+        "type": kw.pop("type", "webhook"),
+        "url": receiver.url + path,
+        "rules": ["kz-afghanistan-engagement"],
+        **kw,
+    }
 
 
 def _rows(config: Path, table: str = "deliveries") -> list[sqlite3.Row]:
@@ -163,7 +175,9 @@ def test_retry_after_seconds_date_garbage_and_huge(tmp_path, server, receiver, c
         before = dt.datetime.now(dt.UTC)
         assert cli("run", "--once", config=config).exit_code == 0
         (row,) = _rows(config)
-        due = dt.datetime.strptime(row["next_attempt_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
+        due = dt.datetime.strptime(row["next_attempt_at"], "%Y-%m-%dT%H:%M:%S.%fZ").replace(
+            tzinfo=dt.UTC
+        )
         wait = (due - before).total_seconds()
         assert wait >= lower - 1, (lower, wait)
         assert wait <= max(lower, 1) * 1.2 + 5, (lower, wait)  # capped, never "forever"
@@ -202,13 +216,28 @@ def test_hung_receiver_hits_the_deadline_and_others_flow(tmp_path, server, recei
     assert receiver.posts()[0]["at"] - started < 1.0 + (elapsed - 1.0)
 
 
+def test_ambiguous_failure_is_retried_with_the_same_id(tmp_path, server, receiver, cli):
+    receiver.script["/hook"] = [Reply(reset=True)]  # reads the body, then drops the line
+    config = _setup(tmp_path, server, [_hook(receiver, secret=SECRET)])
+    assert cli("run", "--once", config=config).exit_code == 0
+    (row,) = _rows(config)
+    assert row["status"] == "pending" and row["last_error"].startswith("ambiguous")
+    assert cli("run", "--once", config=config).exit_code == 0
+    posts = receiver.posts()
+    assert len(posts) == 2
+    assert len({p["headers"]["webhook-id"] for p in posts}) == 1  # the receiver can dedupe
+    assert _rows(config)[0]["status"] == "sent"
+
+
 def test_redirect_is_a_failure_and_never_followed(tmp_path, server, receiver, cli):
     receiver.script["/hook"] = [Reply(308, {"Location": receiver.url + "/second"})]
     config = _setup(tmp_path, server, [_hook(receiver)])
     assert cli("run", "--once", config=config).exit_code == 0
     (row,) = _rows(config)
     assert row["status"] == "pending" and row["last_status"] == 308
-    assert receiver.posts("/second") == [] and not [h for h in receiver.hits if h["path"] == "/second"]
+    assert receiver.posts("/second") == [] and not [
+        h for h in receiver.hits if h["path"] == "/second"
+    ]
 
 
 def test_redirect_to_private_address_never_reaches_it(tmp_path, server, cli):
@@ -235,9 +264,12 @@ def test_redirect_to_private_address_never_reaches_it(tmp_path, server, cli):
 def test_410_disables_the_destination_and_dead_letters_its_queue(tmp_path, server, receiver, cli):
     receiver.script["/hook"] = [Reply(410, body=b"gone")]
     extra = [
-        {"guid": f"x{i}", "title": f"Kazakhstan hosts Taliban delegation {i}",
-         "description": "Kazakhstan invited the Taliban to Astana for trade talks.",
-         "pubDate": story_feed and time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+        {
+            "guid": f"x{i}",
+            "title": f"Kazakhstan hosts Taliban delegation {i}",
+            "description": "Kazakhstan invited the Taliban to Astana for trade talks.",
+            "pubDate": story_feed and time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+        }
         for i in range(3)
     ]
     url = server.feed("/feed.xml", story_feed(extra))
@@ -260,7 +292,9 @@ def test_410_disables_the_destination_and_dead_letters_its_queue(tmp_path, serve
 
 def test_persistent_failure_ends_dead_with_status_and_excerpt(tmp_path, server, receiver, cli):
     receiver.default = Reply(500, body=b"internal trouble")
-    config = _setup(tmp_path, server, [_hook(receiver)], delivery={"retry_schedule": ["10ms", "10ms"]})
+    config = _setup(
+        tmp_path, server, [_hook(receiver)], delivery={"retry_schedule": ["10ms", "10ms"]}
+    )
     for _ in range(4):
         assert cli("run", "--once", config=config).exit_code == 0
     (row,) = _rows(config)
@@ -333,9 +367,12 @@ def test_slack_rate_limit_under_burst_loses_nothing(tmp_path, server, cli):
     stub.httpd.RequestHandlerClass = Limited
     try:
         items = [
-            {"guid": f"a{i}", "title": f"Kazakhstan invites Taliban delegation number {i}",
-             "description": "Kazakhstan invited the Taliban to the Astana forum.",
-             "pubDate": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+            {
+                "guid": f"a{i}",
+                "title": f"Kazakhstan invites Taliban delegation number {i}",
+                "description": "Kazakhstan invited the Taliban to the Astana forum.",
+                "pubDate": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+            }
             for i in range(200)
         ]
         url = server.feed("/feed.xml", rss(items))
@@ -343,10 +380,21 @@ def test_slack_rate_limit_under_burst_loses_nothing(tmp_path, server, cli):
             tmp_path / "c.yaml",
             feeds=[{"url": url}],
             destinations=[
-                {"name": "team", "type": "slack", "url": stub.url + "/slack", "rate": rate,
-                 "burst": burst, "rules": ["kz-afghanistan-engagement"]},
-                {"name": "other", "type": "slack", "url": other.url + "/slack",
-                 "rules": ["kz-afghanistan-engagement"], "rate": 0},
+                {
+                    "name": "team",
+                    "type": "slack",
+                    "url": stub.url + "/slack",
+                    "rate": rate,
+                    "burst": burst,
+                    "rules": ["kz-afghanistan-engagement"],
+                },
+                {
+                    "name": "other",
+                    "type": "slack",
+                    "url": other.url + "/slack",
+                    "rules": ["kz-afghanistan-engagement"],
+                    "rate": 0,
+                },
             ],
             delivery={"storm_threshold": 1000, "retry_schedule": ["100ms"] * 5},
         )
@@ -375,17 +423,27 @@ def _service(config_path: Path, clock: list[dt.datetime]) -> Service:
 
 def test_digest_batches_a_window_into_one_message(tmp_path, server, receiver):
     items = [
-        {"guid": f"d{i}", "title": f"Kazakhstan invites Taliban delegation {i}",
-         "description": "Kazakhstan invited the Taliban to the Astana forum for trade talks.",
-         "pubDate": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+        {
+            "guid": f"d{i}",
+            "title": f"Kazakhstan invites Taliban delegation {i}",
+            "description": "Kazakhstan invited the Taliban to the Astana forum for trade talks.",
+            "pubDate": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+        }
         for i in range(5)
     ]
     url = server.feed("/feed.xml", rss(items))
     config = write_config(
         tmp_path / "c.yaml",
         feeds=[{"url": url}],
-        destinations=[{"name": "digest", "type": "webhook", "url": receiver.url + "/hook",
-                       "digest": "15m", "rules": ["*"]}],
+        destinations=[
+            {
+                "name": "digest",
+                "type": "webhook",
+                "url": receiver.url + "/hook",
+                "digest": "15m",
+                "rules": ["*"],
+            }
+        ],
     )
     clock = [dt.datetime.now(dt.UTC)]
     asyncio.run(run_once(_service(config, clock)))
@@ -402,9 +460,12 @@ def test_digest_batches_a_window_into_one_message(tmp_path, server, receiver):
 
 def test_storm_becomes_one_digest(tmp_path, server, receiver, cli):
     items = [
-        {"guid": f"s{i}", "title": f"Kazakhstan invites Taliban delegation {i}",
-         "description": "Kazakhstan invited the Taliban to the Astana forum.",
-         "pubDate": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime())}
+        {
+            "guid": f"s{i}",
+            "title": f"Kazakhstan invites Taliban delegation {i}",
+            "description": "Kazakhstan invited the Taliban to the Astana forum.",
+            "pubDate": time.strftime("%a, %d %b %Y %H:%M:%S +0000", time.gmtime()),
+        }
         for i in range(30)
     ]
     url = server.feed("/feed.xml", rss(items))
