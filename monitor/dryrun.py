@@ -19,7 +19,8 @@ from monitor.items import item_id
 from monitor.netguard import AddressPolicy
 from monitor.parse import parse_feed
 from rules import Match, RuleSet
-from rules.status import Ledger, event_time, extract
+from rules.ledger import Ledger, event_time
+from rules.status import extract
 
 
 @dataclass(frozen=True)

@@ -16,7 +16,7 @@ from monitor.config import Config
 from monitor.events import event_id, iso, rule_info
 from monitor.outboxrows import queue
 from rules import Rule
-from rules.status import Assertion, Change, Entry, Ledger, event_time
+from rules.ledger import Assertion, Change, Entry, Ledger, event_time
 from storage import Store, ts
 
 CONFLICT_WINDOW = dt.timedelta(days=7)

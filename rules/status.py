@@ -1,251 +1,385 @@
-"""Legal-status assertions: extraction from a matched item, and the ledger that decides
-whether an assertion changes the known state.
+"""Legal-status assertions: extraction from a matched item (the ledger is rules.ledger).
+Pure: no I/O, no clock.
 
-Pure. No I/O, no clock: event times are passed in.
-
-Extraction works per sentence: a sentence that names the subject and a state trigger
-asserts that state, for the jurisdiction named nearest the trigger (or, failing that, the
-one named most recently before it). A negation just before the trigger ("will not lift",
-"refusing to recognize") flips it through `negated` (or drops it); a modal cue ("plans to",
-"recommended") makes it `proposed`. A year or month named in the sentence ("In 2005, ...")
-dates the assertion, so background history does not pass for news.
+Extraction reads each sentence that names the subject (or, right after one, refers back to
+it: "the movement"). Every state trigger in it is read on its own:
+- overlapping triggers: the earliest start wins, then the longest; "recognised X as <a
+  terrorist organisation>" is the designation; "removed from the list of <banned
+  organisations>" is one phrase, asserting the later-declared state;
+- a negation cue a few words before (with no other state's trigger or "still" between)
+  flips it through `negated` or drops it, but a negated ban said of a list ("not on the
+  list", "нет в списке") is a removal; a modal cue ("plans to", "asked the court to")
+  makes it `proposed`; "no plans to follow Russia in <trigger>" says Russia did it;
+- jurisdiction: the name nearest the trigger in its clause (names before it preferred:
+  agents precede verbs; "Russia's" only binds forward), all of a list after it
+  ("prohibited in Kyrgyzstan, Russia and Tajikistan"), else the last one named before;
+- a year or month nearest the trigger dates it ("a designation in place since 2003");
+- per jurisdiction the later-declared state wins the sentence, unless the other is dated
+  earlier (kept as history) or said to persist ("still banned", "остаётся под запретом").
 """
 
 from __future__ import annotations
 
 import bisect
 import datetime as dt
-import re
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, replace
 
-from rules.match import Evidence, Hit, Prepared, evidence
-from rules.model import EntityRef, Rule, StatusSpec, Term
+from rules.ledger import PROPOSED, Assertion
+from rules.match import Hit, Prepared, evidence
+from rules.model import EntityRef, Rule, StatusSpec
+from rules.text import Field, fold
 
-PROPOSED = "proposed"
-_CUE_WINDOW = 6  # words before a trigger in which a negation or modal cue applies
-_MONTHS = {
-    m: i + 1
-    for i, names in enumerate(
+_CUE_WINDOW = 7  # words before a trigger in which a cue applies (six, plus a possessive 's)
+_LIST_REACH = 6  # a list of jurisdictions starts within this many words after its trigger
+_AFTER_COST = 2  # extra distance for a name after its trigger: agents precede their verbs
+_PREDICATE_GAP = 3  # "recognised <the Taliban> as <a terrorist organisation>"
+
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(fold(text).split())
+
+
+# Grammar, not the vocabulary of any state, so it lives here rather than in rule files.
+# Matched as prefixes of folded words (sets: whole words).
+_LIST_NOUNS = _words("list register списк список перечн перечен реестр тізім yxat")
+_PREDICATIVE = frozenset(_words("as als comme como olarak sifatida ретінде как качестве деп"))
+_PERSIST = _words(
+    "still remain keep kept continu maintain остает остаю прежнему сохраня weiterhin bleibt "
+    "toujours reste sigue mantiene hala hamon әлі сақтай"
+)
+# A definite back-reference to an organisation, in the sentence after one naming the subject.
+_ANAPHORS = _words("movement group движени группировк қозғалыс harakat bewegung mouvement")
+# "the Islamic Movement of Uzbekistan" names an organisation, not a jurisdiction.
+_ORG_NOUNS = _words("movement party front brigade army union движени партия партии фронт harakat")
+_OF = frozenset(_words("of de du del des"))
+# "no plans to follow Russia in recognising": whoever is followed did it (presupposed).
+_FOLLOW = _words("follow вслед примеру ergash")
+_AND = frozenset(_words("and or и или und oder et ou y o va ve және мен hem"))
+_NOT_YET = frozenset(_words("пока еще"))
+# "in April", "since December": a month named without a year (needs the preposition: "may").
+_DATE_PREPS = frozenset(_words("in since by until в во с im seit en depuis desde au"))
+_MONTHS = tuple(
+    (name, number)
+    for number, names in enumerate(
         [
-            ("january", "jan", "январ"), ("february", "feb", "феврал"), ("march", "mar", "март"),
-            ("april", "apr", "апрел"), ("may", "мая", "май"), ("june", "jun", "июн"),
-            ("july", "jul", "июл"), ("august", "aug", "август"), ("september", "sep", "сентябр"),
-            ("october", "oct", "октябр"), ("november", "nov", "ноябр"), ("december", "dec", "декабр"),
-        ]
+            "january jan январ januar janvier enero ocak yanvar қаңтар",
+            "february feb феврал februar février febrero şubat fevral ақпан",
+            "march mar март märz mars marzo mart наурыз",
+            "april apr апрел avril abril nisan aprel сәуір",
+            "may мая май mai mayo mayıs мамыр",
+            "june jun июн juni juin junio haziran iyun маусым",
+            "july jul июл juli juillet julio temmuz iyul шілде",
+            "august aug август août agosto ağustos avgust тамыз",
+            "september sep сентябр septembre septiembre eylül sentabr қыркүйек",
+            "october oct октябр oktober octobre octubre ekim oktabr",
+            "november nov ноябр novembre noviembre kasım noyabr қараша",
+            "december dec декабр dezember décembre diciembre aralık dekabr желтоқсан",
+        ],
+        start=1,
     )
-    for m in names
-}  # fmt: skip
-_DATE = re.compile(r"(?:\b([a-zа-я]+)\.?\s+)?\b(19[5-9]\d|20\d\d)\b", re.IGNORECASE)
+    for name in _words(names)
+)
 
 
-@dataclass(frozen=True)
-class Assertion:
-    subject: str
-    jurisdiction: str
-    state: str  # one of the spec's states, or "proposed"
-    target: str  # the state a `proposed` assertion points at (else == state)
-    evidence: tuple[Evidence, ...]
-    dated: dt.date | None = None  # a date the sentence gives for the event, if any
+@dataclass
+class _Reading:
+    """One trigger, read: the state it asserts, where and when."""
 
-
-def _hits(p: Prepared, leaf: Term | EntityRef, fields: tuple[str, ...]) -> list[Hit]:
-    return p.leaf_hits(leaf, fields)
-
-
-def _sentence_date(text: str) -> dt.date | None:
-    """The earliest explicit year (with its month if given) in a sentence."""
-    best: dt.date | None = None
-    for m in _DATE.finditer(text):
-        month = 1
-        word = (m.group(1) or "").lower()
-        for prefix, number in _MONTHS.items():
-            if word.startswith(prefix) and (len(prefix) > 3 or word == prefix):
-                month = number
-                break
-        when = dt.date(int(m.group(2)), month, 1)
-        best = when if best is None or when < best else best
-    return best
+    rank: int  # declaration order of the target state: later states win a sentence
+    state: str
+    target: str
+    hit: Hit
+    persists: bool
+    dated: dt.date | None = None
+    month: int | None = None
 
 
 def extract(p: Prepared, rule: Rule) -> list[Assertion]:
-    """The status assertions an item makes under `rule`, in reading order."""
+    """The status assertions an item makes under `rule`: dated history first, then the
+    rest in reading order."""
     spec = rule.status
     if spec is None:
         return []
-    fields = tuple(f for f in rule.fields if f in p.fields)
     out: list[Assertion] = []
-    seen: set[tuple[str, str, dt.date | None]] = set()
-    for name in fields:
+    seen: set[tuple[str, str, dt.date | None, int | None]] = set()
+    for name in (f for f in rule.fields if f in p.fields):
         for a in _extract_field(p, spec, name):
             # A title and its summary usually say the same thing: one assertion.
-            key = (a.jurisdiction, a.state, a.dated)
+            key = (a.jurisdiction, a.state, a.dated, a.month)
             if key not in seen:
                 seen.add(key)
                 out.append(a)
+    out.sort(key=lambda a: a.dated is None and a.month is None)
+    return out
+
+
+def _month(word: str) -> int | None:
+    for name, number in _MONTHS:
+        # Short Latin names only whole ("mar", "mai"); longer ones and Cyrillic stems inflect.
+        if word == name or (word.startswith(name) and (len(name) > 4 or not name.isascii())):
+            return number
+    return None
+
+
+def _dates(words: list[str], lo: int, hi: int) -> list[tuple[int, dt.date | None, int | None]]:
+    """(word, full date, month without a year) for each date named in words[lo:hi]."""
+    out: list[tuple[int, dt.date | None, int | None]] = []
+    for i in range(lo, hi):
+        w = words[i]
+        if len(w) == 4 and w.isdigit() and 1950 <= int(w) <= 2099:
+            month = _month(words[i - 1]) if i > lo else None
+            out.append((i, dt.date(int(w), month or 1, 1), None))
+            continue
+        month = _month(w)
+        if month is None or any(
+            len(x) == 4 and x.isdigit() for x in words[i + 1 : min(hi, i + 3)]
+        ):  # "December 2023" is read at the year
+            continue
+        if any(words[k] in _DATE_PREPS for k in range(max(lo, i - 2), i)):
+            out.append((i, None, month))
     return out
 
 
 def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     f = p.fields[name]
     only = (name,)
-    sent_of = f.sentence_of_word
-    subject_sents = {sent_of[h[1]] for h in _hits(p, EntityRef(spec.subject), only)}
+    words, sent_of = f.words, f.sentence_of_word
+    subject_sents = {sent_of[h[1]] for h in p.leaf_hits(EntityRef(spec.subject), only)}
     if not subject_sents:
         return []
-    juris: list[tuple[int, str, Hit]] = sorted(
-        (h[1], j, h) for j in spec.jurisdictions for h in _hits(p, EntityRef(j), only)
+    for s in range(max(subject_sents) + 1, (sent_of[-1] + 1) if sent_of else 0):
+        lo, hi = bisect.bisect_left(sent_of, s), bisect.bisect_right(sent_of, s)
+        if s - 1 in subject_sents and any(w.startswith(_ANAPHORS) for w in words[lo:hi]):
+            subject_sents.add(s)
+    juris = sorted(
+        (h[1], j, h)
+        for j in spec.jurisdictions
+        for h in p.leaf_hits(EntityRef(j), only)
+        if not _in_org_name(words, h[1])
     )
-    negations = [h for t in spec.negation for h in _hits(p, t, only)]
-    modals = [h for t in spec.modality for h in _hits(p, t, only)]
-    # Per sentence, the triggers of each state; later-declared states win a sentence
-    # ("removed from the list of banned organizations" is a removal, not a ban).
-    order = list(spec.states)
+    negations = [h for t in spec.negation for h in p.leaf_hits(t, only)]
+    modals = [h for t in spec.modality for h in p.leaf_hits(t, only)]
+    # "not banned" said of a list is the state whose negation is a ban: delisted.
+    unnegated = {v: k for k, v in spec.negated.items() if v != "none"}
     per_sentence: dict[int, list[tuple[int, str, Hit]]] = {}
-    for state, terms in spec.states.items():
+    for rank, (state, terms) in enumerate(spec.states.items()):
         for t in terms:
-            for h in _hits(p, t, only):
-                s = sent_of[h[1]]
-                if s in subject_sents:
-                    per_sentence.setdefault(s, []).append((order.index(state), state, h))
-    out = []
+            for h in p.leaf_hits(t, only):
+                if sent_of[h[1]] in subject_sents:
+                    per_sentence.setdefault(sent_of[h[1]], []).append((rank, state, h))
+    ranks = {state: i for i, state in enumerate(spec.states)}
+    out: list[Assertion] = []
     for s in sorted(per_sentence):
-        triggers = sorted(per_sentence[s], key=lambda x: (-x[0], x[2][1]))
-        _, state, trig = triggers[0]
-        target = state
-        if _cued(trig, negations, sent_of):
-            flipped = spec.negated.get(state, "none")
-            if flipped == "none":
-                continue
-            state = target = flipped
-        elif _cued(trig, modals, sent_of):
-            state = PROPOSED
-        lo = bisect.bisect_left(sent_of, s)
-        hi = bisect.bisect_right(sent_of, s)
-        places = _jurisdictions(trig, juris, lo, hi)
-        if not places:
-            continue
-        start, end = f.display_span(lo, hi - 1)
-        dated = _sentence_date(f.text[start:end])
-        for j, jh in places:
-            found = [(trig, "term", "trigger"), (jh, "entity", j)]
-            out.append(Assertion(spec.subject, j, state, target, evidence(p, found), dated))
+        lo, hi = bisect.bisect_left(sent_of, s), bisect.bisect_right(sent_of, s)
+        triggers = _triggers(per_sentence[s], words)
+        hits = [h for _, _, h in triggers]
+        readings: list[tuple[_Reading, str, Hit]] = []
+        dates = _attach_dates(hits, _dates(words, lo, hi))
+        for rank, state, h in triggers:
+            target = state
+            full, month = dates.get(h, (None, None))
+            others = [o for _, st, o in triggers if st != state]
+            followed = _followed(h, juris, words, lo)
+            for j, jh in followed:
+                readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
+            neg = _cue(h, negations, others, hits, words, lo) or _not_yet(h, hits, words, hi)
+            if neg is not None:
+                said_of_list = any(w.startswith(_LIST_NOUNS) for w in words[neg[1] : h[2] + 1])
+                if said_of_list and state in unnegated:
+                    state = unnegated[state]
+                elif spec.negated.get(state, "none") == "none":
+                    continue
+                else:
+                    state = spec.negated[state]
+                target = state
+            elif _cue(h, modals, others, hits, words, lo) is not None:
+                state = PROPOSED
+            persists = any(
+                w.startswith(_PERSIST) for w in words[max(lo, h[1] - _CUE_WINDOW) : h[2] + 1]
+            )
+            r = _Reading(ranks[target], state, target, h, persists, full, month)
+            own = [x for x in juris if x[2] not in {jh for _, jh in followed}]
+            for j, jh in _jurisdictions(f, h, own, lo, hi):
+                readings.append((r, j, jh))
+        for r, j, jh in _compete(readings):
+            found = [(r.hit, "term", "trigger"), (jh, "entity", j)]
+            out.append(
+                Assertion(spec.subject, j, r.state, r.target, evidence(p, found), r.dated, r.month)
+            )
     return out
 
 
-def _cued(trig: Hit, cues: list[Hit], sent_of: list[int]) -> bool:
-    """A cue ending within a few words before the trigger, in the same sentence."""
+def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple[int, str, Hit]]:
+    """The sentence's triggers without overlaps (the earliest start wins, then the longest,
+    then the later-declared state), less those that only introduce a predicate."""
+    kept: list[tuple[int, str, Hit]] = []
+    for t in sorted(found, key=lambda x: (x[2][1], x[2][1] - x[2][2], -x[0])):
+        if all(t[2][1] > k[2][2] for k in kept):
+            kept.append(t)
+    drop = set()
+    for a, b in zip(kept, kept[1:], strict=False):
+        if a[1] == b[1]:
+            continue
+        gap = b[2][1] - a[2][2] - 1
+        if gap <= _PREDICATE_GAP and any(
+            w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
+        ):
+            drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
+        elif gap <= 1:
+            # One phrase: "removed from the list of <banned organisations>", "террористік
+            # ұйымдар тізімінен шығарылды". The later-declared state is what it asserts.
+            drop.add(a if a[0] < b[0] else b)
+    return [t for t in kept if t not in drop]
+
+
+def _cue(
+    trig: Hit, cues: list[Hit], others: list[Hit], hits: list[Hit], words: list[str], lo: int
+) -> Hit | None:
+    """A cue ending within a few words before the trigger, in its sentence, outside any
+    trigger. A cue governs the nearest predicate: another state's trigger or a persistence
+    verb between them takes it ("does not intend to recognise ... and keeps the ban", "no
+    decision has been taken and it still remains banned")."""
     t0 = trig[1]
-    return any(
-        0 <= t0 - c[2] <= _CUE_WINDOW and sent_of[c[2]] == sent_of[t0] and c[1] < t0 for c in cues
-    )
+    for c in cues:
+        if not (lo <= c[1] < t0 and 0 <= t0 - c[2] <= _CUE_WINDOW):
+            continue
+        if any(o[1] <= c[2] and c[1] <= o[2] for o in hits):
+            continue
+        if any(c[2] < o[1] and o[2] < t0 for o in others):
+            continue
+        if any(w.startswith(_PERSIST) for w in words[c[2] + 1 : t0]):
+            continue
+        return c
+    return None
+
+
+def _not_yet(trig: Hit, hits: list[Hit], words: list[str], hi: int) -> Hit | None:
+    """Russian states "not yet" after its subject: "решения об исключении ... пока не
+    принято", "вопрос признания ... пока не стоит"."""
+    for k in range(trig[2] + 1, min(hi - 1, trig[2] + 4)):
+        if any(o[1] <= k <= o[2] or trig[2] < o[1] < k for o in hits):
+            return None
+        if words[k] in _NOT_YET and words[k + 1] in ("не", "нет"):
+            return (trig[0], k, k + 1)
+    return None
+
+
+def _in_org_name(words: list[str], w: int) -> bool:
+    before = words[max(0, w - 2) : w]
+    if before and before[-1] in _OF:
+        before = before[:-1]
+    return bool(before) and before[-1].startswith(_ORG_NOUNS)
+
+
+def _followed(
+    trig: Hit, juris: list[tuple[int, str, Hit]], words: list[str], lo: int
+) -> list[tuple[str, Hit]]:
+    """Jurisdictions that "follow ... in <trigger>" names as having done it already."""
+    out = []
+    for w in range(max(lo, trig[1] - _CUE_WINDOW), trig[1]):
+        if words[w].startswith(_FOLLOW):
+            out += [(j, h) for jw, j, h in juris if w < jw <= w + 2 and h[2] < trig[1]]
+    return out
+
+
+def _attach_dates(
+    hits: list[Hit], dates: list[tuple[int, dt.date | None, int | None]]
+) -> dict[Hit, tuple[dt.date | None, int | None]]:
+    """Each date to the trigger nearest it; a trigger keeps its earliest full date."""
+    out: dict[Hit, tuple[dt.date | None, int | None]] = {}
+    if not hits:
+        return out
+    for w, full, month in dates:
+        h = min(hits, key=lambda h: (max(h[1] - w, w - h[2], 0), h[1]))
+        old_full, old_month = out.get(h, (None, None))
+        if full is not None and (old_full is None or full < old_full):
+            old_full = full
+        out[h] = (old_full, old_month if old_month is not None else month)
+    return out
 
 
 def _jurisdictions(
-    trig: Hit, juris: list[tuple[int, str, Hit]], lo: int, hi: int
+    f: Field, trig: Hit, juris: list[tuple[int, str, Hit]], lo: int, hi: int
 ) -> list[tuple[str, Hit]]:
+    words = f.words
     in_sentence = [(w, j, h) for w, j, h in juris if lo <= w < hi]
-    if in_sentence:
-        after = {j: h for w, j, h in in_sentence if w > trig[2]}
-        # "prohibited in Kyrgyzstan, Russia and Tajikistan": a list after the trigger
-        # names every jurisdiction it applies to.
-        if len(after) >= 2:
-            return list(after.items())
-        w, j, h = min(in_sentence, key=lambda x: (abs(x[0] - trig[1]), x[0] > trig[1]))
-        return [(j, h)]
-    before = [(w, j, h) for w, j, h in juris if w < lo]
-    if before:
-        _, j, h = before[-1]
-        return [(j, h)]
-    return []
+    # A semicolon ends the trigger's clause: "Russia recognised them; Uzbekistan and
+    # Kazakhstan are not following".
+    same = [x for x in in_sentence if ";" not in _text_between(f, trig, x[2])]
+    in_sentence = same or in_sentence
+    # "prohibited in Kyrgyzstan, Russia and Tajikistan": a list soon after the trigger
+    # names every jurisdiction it applies to.
+    listed: list[tuple[str, Hit]] = []
+    joined = False  # a list ends with a conjunction: "Russia, Kazakh officials said" is none
+    for w, j, h in in_sentence:
+        if w <= trig[2]:
+            continue
+        if not listed and w - trig[2] > _LIST_REACH + 1:
+            break
+        gap = words[listed[-1][1][2] + 1 : w] if listed else []
+        if listed and not set(gap) <= _AND:
+            break
+        joined = bool(gap)
+        if j not in (x[0] for x in listed):
+            listed.append((j, h))
+    if len(listed) >= 2 and joined:
+        return listed
+    best: tuple[int, str, Hit] | None = None
+    for w, j, h in in_sentence:
+        possessive = h[2] + 1 < hi and words[h[2] + 1] == "s"
+        if h[2] < trig[1]:
+            d = trig[1] - h[2]
+        elif w > trig[2] and not possessive:  # "Moscow's ..." names what follows it
+            d = w - trig[2] + _AFTER_COST
+        elif w > trig[2]:
+            continue
+        else:
+            d = 0
+        if best is None or d < best[0]:
+            best = (d, j, h)
+    if best is not None:
+        return [(best[1], best[2])]
+    before = [(j, h) for w, j, h in juris if w < lo]
+    return before[-1:]
 
 
-# -- the ledger --------------------------------------------------------------------------
+def _text_between(f: Field, a: Hit, b: Hit) -> str:
+    a, b = sorted((a, b), key=lambda h: h[1])
+    return f.text[f.display_span(a[1], a[2])[1] : f.display_span(b[1], b[2])[0]]
 
 
-@dataclass(frozen=True)
-class Entry:
-    when: dt.datetime
-    state: str
-    item_id: str | None
-    source: str = ""
+def _compete(readings: list[tuple[_Reading, str, Hit]]) -> list[tuple[_Reading, str, Hit]]:
+    """Per jurisdiction: one reading per state (its earliest date), the winner, and the
+    losers dated before it (history the sentence recalls)."""
+    by_j: dict[str, dict[str, tuple[_Reading, Hit]]] = {}
+    for r, j, jh in readings:
+        states = by_j.setdefault(j, {})
+        if r.state in states:  # merged: the earliest date, persisting if any is
+            old, ojh = states[r.state]
+            dated = min((d for d in (old.dated, r.dated) if d), default=None)
+            month = old.month or r.month
+            states[r.state] = (
+                replace(old, persists=old.persists or r.persists, dated=dated, month=month),
+                ojh,
+            )
+        else:
+            states[r.state] = (r, jh)
+    out = []
+    for j, states in by_j.items():
+        pool = [x for x in states.values() if x[0].persists] or list(states.values())
+        win = max(pool, key=lambda x: (x[0].rank, x[0].state != PROPOSED))[0]
+        for r, jh in sorted(states.values(), key=lambda x: x[0].hit[1]):
+            if r is win or _earlier(r, win):
+                out.append((r, j, jh))
+    return out
 
 
-@dataclass(frozen=True)
-class Change:
-    subject: str
-    jurisdiction: str
-    previous: str
-    state: str
+def _earlier(r: _Reading, win: _Reading) -> bool:
+    if r.dated is None and r.month is None:
+        return False
+    if win.dated is None and win.month is None:
+        return True
+    return r.dated is not None and win.dated is not None and r.dated < win.dated
 
 
-@dataclass
-class Ledger:
-    """Assertions per (subject, jurisdiction), ordered by event time.
-
-    The current state is the latest non-proposed assertion by event time, so an old article
-    fetched late lands in history without overwriting a newer state. The first assertion
-    for a pair establishes its state; a change needs a known previous state (seed known
-    states so the first article after installation is compared with history).
-    """
-
-    entries: dict[tuple[str, str], list[Entry]] = field(default_factory=dict)
-
-    @classmethod
-    def seeded(cls, rules: Iterable[Rule]) -> Ledger:
-        ledger = cls()
-        for rule in rules:
-            if rule.status is None:
-                continue
-            for seed in rule.status.seeds:
-                when = dt.datetime.combine(seed.date, dt.time(), dt.UTC)
-                ledger.add(
-                    rule.status.subject,
-                    seed.jurisdiction,
-                    Entry(when, seed.state, None, seed.source),
-                )
-        return ledger
-
-    def add(self, subject: str, jurisdiction: str, entry: Entry) -> None:
-        rows = self.entries.setdefault((subject, jurisdiction), [])
-        keys = [e.when for e in rows]
-        rows.insert(bisect.bisect_right(keys, entry.when), entry)
-
-    def current(self, subject: str, jurisdiction: str, at: dt.datetime | None = None) -> str | None:
-        """The state as of `at` (default: the latest known)."""
-        for e in reversed(self.entries.get((subject, jurisdiction), [])):
-            if e.state != PROPOSED and (at is None or e.when <= at):
-                return e.state
-        return None
-
-    def record(
-        self,
-        a: Assertion,
-        published: dt.datetime | None,
-        item_id: str | None,
-        now: dt.datetime | None = None,
-    ) -> Change | None:
-        """Add an assertion; the Change it makes to the current state, if any."""
-        when = event_time(a, published, now)
-        before = self.current(a.subject, a.jurisdiction)
-        self.add(a.subject, a.jurisdiction, Entry(when, a.state, item_id))
-        after = self.current(a.subject, a.jurisdiction)
-        if a.state == PROPOSED or before is None or after == before:
-            return None
-        return Change(a.subject, a.jurisdiction, before, after or a.state)
-
-    def history(self, subject: str) -> dict[str, list[Entry]]:
-        return {j: rows for (s, j), rows in sorted(self.entries.items()) if s == subject}
-
-
-def event_time(
-    a: Assertion, published: dt.datetime | None, now: dt.datetime | None = None
-) -> dt.datetime:
-    """When the asserted event happened: a date the sentence names, if it is before the
-    item's own date; else the item's published time; else `now` (first seen)."""
-    base = published or now or dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
-    if a.dated is not None:
-        named = dt.datetime.combine(a.dated, dt.time(), dt.UTC)
-        if named < base - dt.timedelta(days=31):
-            return named
-    return base
+__all__ = ["PROPOSED", "Assertion", "extract"]

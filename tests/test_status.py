@@ -1,0 +1,320 @@
+"""Legal-status extraction and the ledger, against the analyst's timelines in
+tests/fixtures/status/*.jsonl, and end to end through `newsmon run --once`.
+
+Agreement is set equality of (jurisdiction, state) per item between what the item asserts
+(`status` in the fixture) and what the extraction finds.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import FIXTURES, jsonl, recent, rss, write_config
+
+from monitor.dryrun import InputItem, match_records
+from rules import RuleSet, load
+from rules.ledger import PROPOSED, Assertion, Entry, Ledger, event_time
+
+RULE = "taliban-legal-status"
+FILES = ("kazakhstan", "russia", "kyrgyzstan", "mixed")
+# Reached: 49 of 52 items. The three left (see the report in the commit message) need a
+# match-rule term (mx-st-011), a Russia alias for the Duma (ru-st-008) and an agent inside a
+# nominalised trigger, "признания Россией правительства" (kg-st-011).
+MIN_AGREEMENT = 47 / 52
+
+
+@cache
+def ruleset() -> RuleSet:
+    return RuleSet(load())
+
+
+def fixture(name: str) -> list[dict[str, Any]]:
+    path = FIXTURES / "status" / f"{name}.jsonl"
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+
+
+def items(rows: list[dict[str, Any]]) -> list[InputItem]:
+    return [
+        InputItem(id=r["id"], title=r["title"], summary=r["summary"], published=r["published"])
+        for r in rows
+    ]
+
+
+@cache
+def replay(name: str) -> dict[str, list[dict[str, Any]]]:
+    """The file through `match_records` with a fresh ledger: item id -> its assertions."""
+    out: dict[str, list[dict[str, Any]]] = {}
+    for record in match_records(items(fixture(name)), ruleset()):
+        if record["rule"] == RULE:
+            out[record["item_id"]] = record.get("statuses", [])
+    return out
+
+
+def changes(name: str) -> list[tuple[str, str, str | None, str]]:
+    return [
+        (iid, a["jurisdiction"], a["previous"], a["state"])
+        for iid, found in replay(name).items()
+        for a in found
+        if a["changed"]
+    ]
+
+
+def ledger_after(name: str) -> Ledger:
+    ledger = Ledger()
+    for iid, found in replay(name).items():
+        for a in found:
+            when = dt.datetime.fromisoformat(a["when"])
+            ledger.add(a["subject"], a["jurisdiction"], Entry(when, a["state"], iid))
+    return ledger
+
+
+def pairs(found: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    return {(a["jurisdiction"], a["state"]) for a in found}
+
+
+def disagreements(name: str) -> list[str]:
+    got = replay(name)
+    out = []
+    for row in fixture(name):
+        expected = pairs(row["status"])
+        found = pairs(got.get(row["id"], []))
+        if expected != found:
+            out.append(f"{row['id']}: expected {sorted(expected)}, got {sorted(found)}")
+    return out
+
+
+# -- the timelines -------------------------------------------------------------------------
+
+
+def test_kazakhstan_timeline_changes_once():
+    kz = [c for c in changes("kazakhstan") if c[1] == "kazakhstan"]
+    # The December 2023 removal is the one change; the August 2023 "will not change its
+    # status" restates the ban, and the later articles restate the removal.
+    assert kz == [("kz-st-005", "kazakhstan", "banned", "delisted")]
+    assert ("kazakhstan", "banned") in pairs(replay("kazakhstan")["kz-st-004"])
+    # The seed story recalls the whole history and the bans in the other CSTO states,
+    # without changing anything.
+    story = replay("kazakhstan")["kz-st-006"]
+    assert pairs(story) == {
+        ("kazakhstan", "banned"),
+        ("kazakhstan", "delisted"),
+        ("kyrgyzstan", "banned"),
+        ("russia", "banned"),
+        ("tajikistan", "banned"),
+    }
+    assert not any(a["changed"] for a in story)
+    assert {a["when"][:7] for a in story if a["jurisdiction"] == "kazakhstan"} == {
+        "2005-01",
+        "2023-08",
+        "2023-12",
+    }
+    assert ledger_after("kazakhstan").current("taliban", "kazakhstan") == "delisted"
+
+
+def test_kazakhstan_non_recognition_and_embassy_assert_nothing():
+    got = replay("kazakhstan")
+    for iid in ("kz-st-002", "kz-st-003", "kz-st-009"):
+        assert not got.get(iid), iid
+    # "no plans to follow Russia in recognising": Russia's recognition, not Kazakhstan's.
+    assert pairs(got["kz-st-010"]) == {("kazakhstan", "delisted"), ("russia", "recognized")}
+
+
+def test_russia_timeline():
+    assert [(c[0], c[2], c[3]) for c in changes("russia")] == [
+        ("ru-st-011", "banned", "delisted"),  # the April 2025 suspension
+        ("ru-st-013", "delisted", "recognized"),  # July 2025
+    ]
+    got = replay("russia")
+    proposed = [iid for iid, found in got.items() if ("russia", PROPOSED) in pairs(found)]
+    assert {"ru-st-004", "ru-st-005", "ru-st-009", "ru-st-010"} <= set(proposed)
+    for iid in proposed:
+        assert not any(a["changed"] for a in got[iid])
+    assert ledger_after("russia").current("taliban", "russia") == "recognized"
+
+
+@pytest.mark.parametrize(
+    ("item_id", "expected"),
+    [
+        ("ru-st-002", {("russia", "banned")}),  # признал террористическими: a designation
+        ("ru-st-003", {("russia", "banned")}),  # не торопится с признанием; остаётся в списке
+        ("ru-st-005", {("russia", PROPOSED)}),  # может быть исключено
+        ("ru-st-006", {("russia", "banned")}),  # решения пока не принято; остаётся под запретом
+        ("ru-st-009", {("russia", PROPOSED)}),  # закон откроет путь к исключению
+        ("ru-st-011", {("russia", "delisted")}),  # приостановил запрет
+        ("ru-st-014", {("russia", "recognized")}),  # признала Исламский Эмират
+        ("ru-st-015", {("russia", "recognized")}),
+    ],
+)
+def test_russian_language_items(item_id, expected):
+    assert pairs(replay("russia")[item_id]) == expected
+
+
+def test_russia_dated_background_lands_in_the_past():
+    # "lifting a terrorist designation in place since 2003": the ban is 2003 history.
+    found = replay("russia")["ru-st-012"]
+    assert [(a["state"], a["when"][:4]) for a in found] == [
+        ("banned", "2003"),
+        ("delisted", "2025"),
+    ]
+    # "suspended the ban on the group in April", said in July: April of the same year.
+    recalled = [a for a in replay("russia")["ru-st-013"] if a["state"] == "delisted"]
+    assert [a["when"][:7] for a in recalled] == ["2025-04"]
+
+
+def test_kyrgyzstan_timeline():
+    assert [(c[0], c[1], c[2], c[3]) for c in changes("kyrgyzstan")] == [
+        ("kg-st-006", "kyrgyzstan", "banned", "delisted")
+    ]
+    got = replay("kyrgyzstan")
+    assert pairs(got["kg-st-001"]) == {("kyrgyzstan", "banned")}  # recognised ... as terrorist
+    assert pairs(got["kg-st-005"]) == {("kyrgyzstan", PROPOSED)}
+    assert not got.get("kg-st-003")
+    # Moscow's view of Bishkek's decision: two jurisdictions, each its own state.
+    assert pairs(got["kg-st-010"]) == {("kyrgyzstan", "delisted"), ("russia", "banned")}
+    # "вопрос признания ... пока не стоит" is not a recognition by Kyrgyzstan.
+    assert ("kyrgyzstan", "recognized") not in pairs(got.get("kg-st-011", []))
+    assert ledger_after("kyrgyzstan").current("taliban", "kyrgyzstan") == "delisted"
+
+
+def test_mixed_negation_modality_and_near_misses():
+    got = replay("mixed")
+    # Negation: refusing to recognise, "did not amount to recognition", "stops short of".
+    for iid in ("mx-st-002", "mx-st-003", "mx-st-005", "mx-st-015"):
+        assert not got.get(iid), iid
+    # Other groups, and a deferral.
+    for iid in ("mx-st-001", "mx-st-008", "mx-st-009", "mx-st-012"):
+        assert not got.get(iid), iid
+    assert pairs(got["mx-st-004"]) == {("kazakhstan", PROPOSED)}
+    assert pairs(got["mx-st-006"]) == {("kazakhstan", "delisted"), ("russia", PROPOSED)}
+    # Jurisdiction: the state whose status is meant, not every state named.
+    assert pairs(got["mx-st-007"]) == {("kyrgyzstan", "delisted"), ("tajikistan", "banned")}
+    assert pairs(got["mx-st-010"]) == {("russia", "delisted")}
+    assert pairs(got["mx-st-013"]) == {("russia", "recognized")}
+    assert pairs(got["mx-st-014"]) == {("tajikistan", "banned")}
+
+
+def test_mixed_out_of_order_article_does_not_bring_back_the_ban():
+    found = replay("mixed")["mx-st-016"]
+    assert pairs(found) == {("kazakhstan", "banned")}
+    assert not any(a["changed"] for a in found)
+    assert ledger_after("mixed").current("taliban", "kazakhstan") == "delisted"
+
+
+def test_agreement_over_all_timelines():
+    total = sum(len(fixture(n)) for n in FILES)
+    wrong = [d for n in FILES for d in disagreements(n)]
+    rate = (total - len(wrong)) / total
+    assert rate >= MIN_AGREEMENT, f"agreement {rate:.0%}:\n" + "\n".join(wrong)
+
+
+# -- the ledger ----------------------------------------------------------------------------
+
+
+def _assert(state: str, jurisdiction: str = "kazakhstan", target: str | None = None) -> Assertion:
+    return Assertion("taliban", jurisdiction, state, target or state, ())
+
+
+def _at(year: int, month: int = 1) -> dt.datetime:
+    return dt.datetime(year, month, 1, tzinfo=dt.UTC)
+
+
+def test_ledger_first_assertion_establishes_without_a_change():
+    ledger = Ledger()
+    assert ledger.record(_assert("banned"), _at(2005), "a") is None
+    assert ledger.current("taliban", "kazakhstan") == "banned"
+    change = ledger.record(_assert("delisted"), _at(2023, 12), "b")
+    assert change is not None and (change.previous, change.state) == ("banned", "delisted")
+
+
+def test_ledger_proposed_never_changes_state():
+    ledger = Ledger()
+    ledger.record(_assert("banned"), _at(2005), "a")
+    assert ledger.record(_assert(PROPOSED, target="delisted"), _at(2023, 11), "b") is None
+    assert ledger.current("taliban", "kazakhstan") == "banned"
+    # A first assertion that is only proposed establishes nothing either.
+    assert ledger.record(_assert(PROPOSED, "russia", "delisted"), _at(2024), "c") is None
+    assert ledger.current("taliban", "russia") is None
+
+
+def test_ledger_orders_by_event_time_not_arrival():
+    ledger = Ledger()
+    ledger.record(_assert("banned"), _at(2005), "a")
+    ledger.record(_assert("delisted"), _at(2023, 12), "b")
+    # A 2005 article fetched late lands in history: no change, the state stays delisted.
+    assert ledger.record(_assert("banned"), _at(2005, 3), "late") is None
+    assert ledger.current("taliban", "kazakhstan") == "delisted"
+    assert ledger.current("taliban", "kazakhstan", at=_at(2010)) == "banned"
+    rows = ledger.history("taliban")["kazakhstan"]
+    assert [e.item_id for e in rows] == ["a", "late", "b"]
+
+
+def test_event_time_uses_a_named_date_or_month_before_publication():
+    published = dt.datetime(2025, 7, 3, tzinfo=dt.UTC)
+    dated = Assertion("taliban", "russia", "banned", "banned", (), dt.date(2003, 1, 1))
+    assert event_time(dated, published) == _at(2003)
+    april = Assertion("taliban", "russia", "delisted", "delisted", (), None, 4)
+    assert event_time(april, published) == _at(2025, 4)
+    december = Assertion("taliban", "kazakhstan", "delisted", "delisted", (), None, 12)
+    assert event_time(december, dt.datetime(2024, 5, 29, tzinfo=dt.UTC)) == _at(2023, 12)
+    # The item's own month is the item's date.
+    assert event_time(Assertion("t", "r", "s", "s", (), None, 7), published) == published
+
+
+# -- end to end ----------------------------------------------------------------------------
+
+
+def test_run_once_sends_status_changed_and_status_shows_the_ledger(tmp_path: Path, server, cli):
+    """Against the shipped seeds (Kazakhstan delisted 2023-12-29; Kyrgyzstan, Russia and
+    Tajikistan banned): a Kazakhstan delisting article restates the seeded state, a Tajik
+    removal changes it."""
+    feed = [
+        {
+            "guid": "kz-1",
+            "title": "Kazakhstan confirms Taliban no longer on its list of banned organisations",
+            "description": "Kazakhstan's foreign ministry confirmed that the government had "
+            "removed the Taliban from the list of prohibited organisations.",
+            "pubDate": recent(2),
+        },
+        {
+            "guid": "tj-1",
+            "title": "Tajikistan removes the Taliban from its list of banned organisations",
+            "description": "Tajikistan's Supreme Court has removed the Taliban from the list "
+            "of terrorist organisations, the prosecutor general's office said.",
+            "pubDate": recent(1),
+        },
+    ]
+    url = server.feed("/feed.xml", rss(feed))
+    config = write_config(
+        tmp_path / "c.yaml",
+        feeds=[{"url": url}],
+        poll={"backfill": "36500d"},
+        destinations=[
+            {"name": "hook", "type": "webhook", "url": server.url + "/hook", "rules": [RULE]}
+        ],
+    )
+    result = cli("run", "--once", config=config)
+    assert result.exit_code == 0, result.output
+    events = [json.loads(p.body) for p in server.posts("/hook")]
+    changed = [e for e in events if e["type"] == "status.changed"]
+    assert [(e["subject"], e["jurisdiction"], e["from"], e["to"]) for e in changed] == [
+        ("taliban", "tajikistan", "banned", "delisted")
+    ]
+    assert changed[0]["rule"]["id"] == RULE and changed[0]["evidence"]
+    assert {e["item"]["title"] for e in events if e["type"] == "match.created"} == {
+        f["title"] for f in feed
+    }
+
+    view = {
+        v["jurisdiction"]: v
+        for v in jsonl(cli("status", "taliban", "--json", config=config).output)
+    }
+    assert view["tajikistan"]["state"] == "delisted"
+    assert [h["state"] for h in view["tajikistan"]["history"]] == ["banned", "delisted"]
+    assert view["kazakhstan"]["state"] == "delisted"
+    assert [h["state"] for h in view["kazakhstan"]["history"]] == ["banned", "delisted", "delisted"]
+    assert view["russia"]["state"] == "banned" and view["kyrgyzstan"]["state"] == "banned"
