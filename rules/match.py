@@ -9,10 +9,10 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
-from rules.compile import Compiled, compile_book
-from rules.model import FIELDS, EntityRef, Group, Op, Regex, Rule, RuleBook, Term
+from rules.compile import ALL, ANY, LEAF, NONE, Compiled, compile_book
+from rules.model import FIELDS, EntityRef, Regex, Rule, RuleBook, Term, Within
 from rules.text import Field, html_to_text
 
 MAX_EVIDENCE = 20
@@ -81,60 +81,90 @@ class Prepared:
         self.hits: dict[int, list[Hit]] = defaultdict(list)
         for f in fields.values():
             self._scan(f)
-        self._resolve_contexts()
+        if c.context_of:
+            self._resolve_contexts()
 
     def _scan(self, f: Field) -> None:
         c, words, name = self.c, f.words, f.name
         hits = self.hits
         present = set(words)
-        heads: list[tuple[str, list[int]]] = [(w, c.heads[w]) for w in present & c.heads.keys()]
-        for length, table in c.prefixes.items():
-            for w in present:
-                if len(w) >= length and (pids := table.get(w[:length])):
-                    heads.append((w, pids))
-        for w, pids in heads:
-            for i in _positions(words, w):
-                for pid in pids:
-                    pat = c.patterns[pid]
-                    if len(pat.slots) == 1 or pat.accepts(words, i):
-                        end = i + len(pat.slots) - 1
-                        for atom in c.pattern_atoms[pid]:
-                            hits[atom].append((name, i, end))
-        if c.unspaced is not None and any(ord(ch) > 0x2FFF for ch in f.folded):
-            starts = [s for s, _ in f.spans]
+        if not present <= c.seen_words:
+            c.learn(present - c.seen_words)
+        entries = c.head_entries
+        n_words = len(words)
+        for w in present & entries.keys():
+            positions: list[int] = []
+            for n, atoms, pat, need in entries[w]:
+                if need is not None and need.isdisjoint(present):
+                    continue
+                if not positions:
+                    # Positions of w, found in C (list.index) rather than by a Python loop.
+                    i = words.index(w)
+                    positions.append(i)
+                    for _ in range(words.count(w) - 1):
+                        i = words.index(w, i + 1)
+                        positions.append(i)
+                for i in positions:
+                    if n == 1 or (i + n <= n_words and pat.accepts(words, i)):
+                        hit = (name, i, i + n - 1)
+                        for atom in atoms:
+                            hits[atom].append(hit)
+        if c.unspaced is not None and f.has_unspaced:
+            starts = [start for start, _ in f.spans]
             for end, pids in c.unspaced.iter(f.folded):
-                w = max(0, bisect_right(starts, end) - 1)
+                k = max(0, bisect_right(starts, end) - 1)
                 for pid in pids:
                     for atom in c.pattern_atoms[pid]:
-                        hits[atom].append((name, w, w))
+                        hits[atom].append((name, k, k))
 
     def _resolve_contexts(self) -> None:
         """Drop entity hits that overlap one of the entity's `not` contexts."""
-        for ent_id, n_atom in self.c.not_atom.items():
-            bad = self.hits.get(n_atom)
-            atom = self.c.entity_atom[ent_id]
-            if not bad or atom not in self.hits:
+        hits = self.hits
+        for n_atom in hits.keys() & self.c.context_of.keys():
+            bad = hits[n_atom]
+            atom = self.c.context_of[n_atom]
+            if atom not in hits:
                 continue
             kept = [
                 h
-                for h in self.hits[atom]
+                for h in hits[atom]
                 if not any(b[0] == h[0] and b[1] <= h[2] and h[1] <= b[2] for b in bad)
             ]
             if kept:
-                self.hits[atom] = kept
+                hits[atom] = kept
             else:
-                del self.hits[atom]
+                del hits[atom]
 
     def regex_hits(self, atom: int) -> list[Hit]:
         if atom not in self.hits:
             rx = self.c.regexes[atom]
             found: list[Hit] = []
             for f in self.fields.values():
+                if not f.words:
+                    continue  # a match needs a word to anchor it (and to show as evidence)
                 starts = [s for s, _ in f.spans]
                 for m in rx.finditer(f.folded):
                     w0 = max(0, bisect_right(starts, m.start()) - 1)
                     w1 = max(w0, bisect_right(starts, max(m.end() - 1, m.start())) - 1)
                     found.append((f.name, w0, w1))
+            self.hits[atom] = found
+        return self.hits[atom]
+
+    def lazy_hits(self, atom: int) -> list[Hit]:
+        """Hits of a term left out of the single pass (`Compiled.lazy`), found on demand."""
+        if atom not in self.hits:
+            found: list[Hit] = []
+            for f in self.fields.values():
+                words = f.words
+                for pat, unspaced in self.c.lazy[atom]:
+                    if unspaced is not None:
+                        found.extend(_substring_hits(f, unspaced))
+                        continue
+                    head, n = pat.slots[0], len(pat.slots)
+                    for i, w in enumerate(words):
+                        ok = w.startswith(head) if isinstance(head, str) else w in head
+                        if ok and (n == 1 or pat.accepts(words, i)):
+                            found.append((f.name, i, i + n - 1))
             self.hits[atom] = found
         return self.hits[atom]
 
@@ -145,11 +175,24 @@ class Prepared:
         elif isinstance(leaf, EntityRef):
             hits = self.hits.get(c.entity_atom[leaf.entity_id], [])
         else:
-            hits = self.hits.get(c.term_atom[(leaf.words, leaf.mode, leaf.prefixes)], [])
+            atom = c.term_atom[(leaf.words, leaf.mode, leaf.prefixes)]
+            hits = self.lazy_hits(atom) if atom in c.lazy else self.hits.get(atom, [])
         return [h for h in hits if h[0] in fields]
 
     def atom_hits(self, atom: int) -> list[Hit]:
         return self.hits.get(atom, [])
+
+
+def _substring_hits(f: Field, key: str) -> list[Hit]:
+    """Hits of an unspaced-script pattern: every occurrence, as the word holding its end."""
+    out: list[Hit] = []
+    starts = [s for s, _ in f.spans]
+    i = f.folded.find(key)
+    while i != -1:
+        w = max(0, bisect_right(starts, i + len(key) - 1) - 1)
+        out.append((f.name, w, w))
+        i = f.folded.find(key, i + 1)
+    return out
 
 
 def _positions(words: list[str], w: str) -> list[int]:
@@ -161,47 +204,71 @@ def _in_scope(h: Hit, scope: Scope) -> bool:
 
 
 class _Evaluator:
-    def __init__(self, p: Prepared, rule: Rule) -> None:
-        self.p = p
-        self.fields = tuple(f for f in rule.fields if f in p.fields)
+    """Evaluates one rule's compiled condition (`Compiled.program`) on a prepared item.
 
-    def holds(self, node: Term | EntityRef | Regex | Group, scope: Scope, ev: Found | None) -> bool:
-        if not isinstance(node, Group):
-            hits = [h for h in self.p.leaf_hits(node, self.fields) if _in_scope(h, scope)]
+    `fields` is None when the rule reads every field the item has (no filtering needed).
+    """
+
+    __slots__ = ("p", "hits", "fields")
+
+    def __init__(self, p: Prepared, fields: frozenset[str] | None) -> None:
+        self.p = p
+        self.hits = p.hits
+        self.fields = fields
+
+    def _leaf(self, node: tuple[Any, ...], scope: Scope) -> list[Hit]:
+        hits = self.p.regex_hits(node[1]) if node[4] else self.hits.get(node[1])
+        if not hits:
+            return []
+        flt = self.fields
+        if flt is not None:
+            hits = [h for h in hits if h[0] in flt]
+        if scope is not None:
+            name, lo, hi = scope
+            hits = [h for h in hits if h[0] == name and lo <= h[1] and h[2] <= hi]
+        return hits
+
+    def holds(self, node: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
+        op = node[0]
+        if op == LEAF:
+            if ev is None and scope is None and self.fields is None and not node[4]:
+                return node[1] in self.hits
+            hits = self._leaf(node, scope)
             if ev is not None and hits:
-                label = _label(node)
-                ev.extend((h, *label) for h in hits)
+                ev.extend((h, node[2], node[3]) for h in hits)
             return bool(hits)
-        if node.within is not None:
+        if node[2] is not None:
+            if op == NONE:
+                # "none of these within a sentence": no window in which any of them holds.
+                return not self._within((ANY, node[1], node[2]), scope, None)
             return self._within(node, scope, ev)
         return self._group(node, scope, ev)
 
-    def _group(self, g: Group, scope: Scope, ev: Found | None) -> bool:
-        if g.op == Op.ALL:
-            return all(self.holds(ch, scope, ev) for ch in g.children)
-        if g.op == Op.ANY:
+    def _group(self, g: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
+        op, children = g[0], g[1]
+        if op == ALL:
+            return all(self.holds(ch, scope, ev) for ch in children)
+        if op == ANY:
             if ev is None:
-                return any(self.holds(ch, scope, None) for ch in g.children)
-            results = [self.holds(ch, scope, ev) for ch in g.children]
+                return any(self.holds(ch, scope, None) for ch in children)
+            results = [self.holds(ch, scope, ev) for ch in children]
             return any(results)
-        return not any(self.holds(ch, scope, None) for ch in g.children)
+        return not any(self.holds(ch, scope, None) for ch in children)
 
-    def _anchors(self, g: Group) -> list[Hit]:
+    def _anchors(self, g: tuple[Any, ...], scope: Scope) -> list[Hit]:
         out: list[Hit] = []
-        for ch in g.children:
-            if isinstance(ch, Group):
-                if ch.op != Op.NONE:
-                    out.extend(self._anchors(ch))
-            else:
-                out.extend(self.p.leaf_hits(ch, self.fields))
+        for ch in g[1]:
+            if ch[0] == LEAF:
+                out.extend(self._leaf(ch, scope))
+            elif ch[0] != NONE:
+                out.extend(self._anchors(ch, scope))
         return out
 
-    def _within(self, g: Group, scope: Scope, ev: Found | None) -> bool:
-        within = g.within
-        if within is None:
-            return self._group(g, scope, ev)
+    def _within(self, g: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
+        within: Within = g[2]
         seen: set[tuple[str, int, int]] = set()
-        for name, w0, _ in sorted(self._anchors(g)):
+        # Every window opens at a hit of a positive leaf inside the current scope.
+        for name, w0, _ in sorted(self._anchors(g, scope)):
             if within.sentence:
                 f = self.p.fields[name]
                 sent = f.sentence_of_word[w0]
@@ -211,8 +278,6 @@ class _Evaluator:
             else:
                 cand = (name, w0, w0 + within.words)
             if scope is not None:
-                if scope[0] != name:
-                    continue
                 cand = (name, max(cand[1], scope[1]), min(cand[2], scope[2]))
             if cand in seen:
                 continue
@@ -249,25 +314,45 @@ class RuleSet:
 
     def match_prepared(self, p: Prepared) -> list[Match]:
         c = self.compiled
+        hits = p.hits
+        by_atom = c.rules_by_atom
         candidates: set[int] = set(c.always)
-        for atom in p.hits.keys() & c.rules_by_atom.keys():
-            candidates.update(c.rules_by_atom[atom])
-        out = []
+        for atom in hits.keys() & by_atom.keys():
+            candidates.update(by_atom[atom])
+        if not candidates:
+            return []
+        present = set(hits)
+        item_fields = p.fields.keys()
+        out: list[Match] = []
+        requires = c.requires
         for idx in sorted(candidates):
-            rule = c.rules[idx]
-            ev = _Evaluator(p, rule)
-            if ev.holds(rule.condition, None, None):
-                found: Found = []
-                ev.holds(rule.condition, None, found)
-                out.append(Match(rule, evidence(p, found)))
+            for clause in requires[idx]:
+                if clause.isdisjoint(present):
+                    break
+            else:
+                self._evaluate(p, idx, item_fields, out)
         return out
+
+    def _evaluate(self, p: Prepared, idx: int, item_fields: Any, out: list[Match]) -> None:
+        """Evaluate rule `idx`; on a match, explain it (evidence) and append it to `out`."""
+        c = self.compiled
+        rule_fields = c.rule_fields[idx]
+        ev = _Evaluator(p, None if item_fields <= rule_fields else rule_fields)
+        program = c.programs[idx]
+        if ev.holds(program, None, None):
+            found: Found = []
+            ev.holds(program, None, found)
+            out.append(Match(c.rules[idx], evidence(p, found)))
 
 
 def evidence(p: Prepared, found: Iterable[tuple[Hit, str, str]]) -> tuple[Evidence, ...]:
     """Evidence records for hits, in reading order, one per span, at most MAX_EVIDENCE."""
     out: list[Evidence] = []
     seen = set()
-    for h, kind, value in sorted(set(found), key=lambda x: (FIELDS.index(x[0][0]), x[0][1])):
+    # Reading order; a span found by several leaves is labelled by the first in the rule
+    # (dict.fromkeys keeps order and the sort is stable, so this does not vary by process).
+    order = sorted(dict.fromkeys(found), key=lambda x: (FIELDS.index(x[0][0]), x[0][1]))
+    for h, kind, value in order:
         f = p.fields[h[0]]
         start, end = f.display_span(h[1], h[2])
         key = (h[0], start, end)

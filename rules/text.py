@@ -10,6 +10,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -50,8 +51,14 @@ def html_to_text(value: str) -> str:
 def clean_text(value: str) -> str:
     """Plain text made safe to store, match and encode: lone surrogates, NULs, controls and
     bidi overrides removed, whitespace collapsed, NFC composed. No HTML is interpreted."""
-    value = value.encode("utf-8", "replace").decode("utf-8").translate(_INVISIBLE)
-    return unicodedata.normalize("NFC", _WS.sub(" ", value)).strip()
+    # Fast path, the common case: every character removed or rewritten below (surrogates,
+    # controls, format characters, whitespace other than one space) is non-printable.
+    if not (value.isprintable() and "  " not in value):
+        value = value.encode("utf-8", "replace").decode("utf-8").translate(_INVISIBLE)
+        value = _WS.sub(" ", value)
+    if not value.isascii():
+        value = unicodedata.normalize("NFC", value)
+    return value.strip()
 
 
 class _FoldTable(dict[int, str]):
@@ -78,7 +85,6 @@ _PUNCT_FOLD = {
     "ʼ": "'",
     "’": "'",
     "‘": "'",
-    "`": "'",
     "´": "'",
     "‐": "-",
     "‑": "-",
@@ -91,32 +97,102 @@ _PUNCT_FOLD = {
 }
 
 _FOLD = _FoldTable()
+_NON_ASCII = re.compile(r"([^\x00-\x7f]+)")
+# UTF-8 bytes with the ASCII ones that are not `\w` made spaces (the others, bytes of
+# non-ASCII characters, kept): text splits into words in C rather than by regex.
+_ASCII_WORDS = bytes(c if c >= 0x80 or chr(c).isalnum() or c == 0x5F else 0x20 for c in range(256))
+
+
+class _RunTable(dict[str, str]):
+    """Non-ASCII runs of text -> folded run. Runs repeat (names, accented letters, Cyrillic
+    words), so each is folded once. Bounded; updates are idempotent, so threads may share."""
+
+    def __missing__(self, run: str) -> str:
+        folded = run.translate(_FOLD)
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[run] = folded
+        return folded
+
+
+class _TokenTable(dict[str, tuple[str, ...]]):
+    """Tokens of raw text (split at ASCII non-word characters and whitespace) -> their
+    folded words. A token with a character of an unspaced script is noted in _UNSPACED."""
+
+    def __missing__(self, token: str) -> tuple[str, ...]:
+        folded = token.translate(_FOLD)
+        words = tuple(WORD_RE.findall(folded))
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+            _UNSPACED_TOKENS.clear()
+        if UNSPACED_RE.search(folded):
+            _UNSPACED_TOKENS.add(token)
+        self[token] = words
+        return words
+
+
+_MEMO_MAX = 100_000
+_RUNS = _RunTable()
+_TOKENS = _TokenTable()
+_UNSPACED_TOKENS: set[str] = set()
 
 
 def fold(text: str) -> str:
     """Case-, accent- and compatibility-folded text. Not always the same length as `text`."""
     if text.isascii():
         return text.lower()
-    return text.translate(_FOLD)
+    # lower() the ASCII stretches (the same fold, much faster), look up only the others.
+    parts = _NON_ASCII.split(text)
+    parts[::2] = [p.lower() for p in parts[::2]]
+    parts[1::2] = map(_RUNS.__getitem__, parts[1::2])
+    return "".join(parts)
 
 
-def _is_unspaced(ch: str) -> bool:
-    """Scripts written without spaces between words (CJK, kana, Thai, Lao, Khmer, Myanmar)."""
-    o = ord(ch)
-    return (
-        0x3040 <= o <= 0x30FF
-        or 0x3400 <= o <= 0x4DBF
-        or 0x4E00 <= o <= 0x9FFF
-        or 0xF900 <= o <= 0xFAFF
-        or 0x0E00 <= o <= 0x0EFF
-        or 0x1000 <= o <= 0x109F
-        or 0x1780 <= o <= 0x17FF
-        or 0x20000 <= o <= 0x2FFFF
-    )
+def fold_words(text: str) -> tuple[list[str], bool]:
+    """WORD_RE.findall(fold(text)), computed without folding the whole text, and whether
+    fold(text) has a character of a script written without spaces (CJK, Thai).
+
+    Fold is per character and no separator (ASCII non-word character, whitespace) folds to
+    a word character, so the words of fold(text) are the words of each folded token. ASCII
+    text splits in C (non-word bytes made spaces, then str.split()); other tokens are
+    folded once each and remembered.
+    """
+    if text.isascii():
+        return text.lower().encode().translate(_ASCII_WORDS).decode().split(), False
+    raw = text.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
+    tokens = raw.decode("utf-8", "surrogatepass").split()
+    words = list(chain.from_iterable(map(_TOKENS.__getitem__, tokens)))
+    return words, not _UNSPACED_TOKENS.isdisjoint(tokens)
+
+
+def _fold_lengths(text: str) -> list[int]:
+    """The display offset of each folded character of `text`, plus len(text) at the end."""
+    out: list[int] = []
+    if text.isascii():
+        out = list(range(len(text)))
+    else:
+        pos = 0
+        for m in _NON_ASCII.finditer(text):
+            start, end = m.span()
+            out.extend(range(pos, start))
+            for i in range(start, end):
+                out.extend([i] * len(_FOLD[ord(text[i])]))
+            pos = end
+        out.extend(range(pos, len(text)))
+    out.append(len(text))
+    return out
+
+
+# Scripts written without spaces between words (CJK, kana, Thai, Lao, Myanmar, Khmer).
+UNSPACED_RE = re.compile(
+    "[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff"
+    "\uf900-\ufaff\U00020000-\U0002ffff]"
+)
 
 
 def is_unspaced(text: str) -> bool:
-    return any(_is_unspaced(c) for c in text)
+    """Whether `text` has a character of a script written without spaces between words."""
+    return UNSPACED_RE.search(text) is not None
 
 
 def words_of(text: str) -> list[str]:
@@ -135,12 +211,17 @@ class Field:
 
     name: str
     text: str
-    folded: str = field(init=False)
     words: list[str] = field(init=False)
+    # Whether `folded` has CJK, kana, Thai...: only then is it searched for substrings.
+    has_unspaced: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.folded = fold(self.text)
-        self.words = WORD_RE.findall(self.folded)
+        self.words, self.has_unspaced = fold_words(self.text)
+
+    @cached_property
+    def folded(self) -> str:
+        """fold(text), made when needed (regexes, sentences, spans, unspaced scripts)."""
+        return fold(self.text)
 
     @cached_property
     def spans(self) -> list[tuple[int, int]]:
@@ -149,19 +230,20 @@ class Field:
 
     @cached_property
     def sentence_of_word(self) -> list[int]:
-        """Sentence number of each word."""
-        ends = [m.start() for m in _SENTENCE_END.finditer(self.folded)]
-        return [bisect_right(ends, start) for start, _ in self.spans]
+        """Sentence number of each word: how many sentence ends come before its start."""
+        starts = [s for s, _ in self.spans]
+        out: list[int] = []
+        ends = 0
+        for m in _SENTENCE_END.finditer(self.folded):
+            upto = bisect_right(starts, m.start(), len(out))
+            out.extend([ends] * (upto - len(out)))
+            ends += 1
+        out.extend([ends] * (len(starts) - len(out)))
+        return out
 
     @cached_property
     def _display_offsets(self) -> list[int]:
-        if len(self.folded) == len(self.text) and self.text.isascii():
-            return list(range(len(self.text) + 1))
-        out: list[int] = []
-        for i, ch in enumerate(self.text):
-            out.extend([i] * len(fold(ch)))
-        out.append(len(self.text))
-        return out
+        return _fold_lengths(self.text)
 
     def display_span(self, first_word: int, last_word: int) -> tuple[int, int]:
         """Offsets in `text` covering words first_word..last_word (inclusive)."""

@@ -1,0 +1,311 @@
+"""The matcher on small, explicit examples: boundaries, inflection, phrases, proximity,
+entity contexts, groups, regexes, unspaced scripts, HTML, exact terms and evidence."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+import rules
+from rules import RuleSet
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+@dataclass(frozen=True)
+class Item:
+    title: str = ""
+    summary: str = ""
+    content: str = ""
+
+
+def ruleset(tmp_path: Path, text: str) -> RuleSet:
+    (tmp_path / "rules.yaml").write_text(textwrap.dedent(text), encoding="utf-8")
+    return RuleSet(rules.load([tmp_path]))
+
+
+def one_rule(tmp_path: Path, body: dict[str, object], entities: list[object] = ()) -> RuleSet:  # type: ignore[assignment]
+    doc = {"entities": list(entities), "rules": [{"id": "r", "title": "t", **body}]}
+    (tmp_path / "rules.yaml").write_text(yaml.safe_dump(doc, allow_unicode=True), "utf-8")
+    return RuleSet(rules.load([tmp_path]))
+
+
+def matches(rs: RuleSet, text: str, field: str = "summary") -> list[str]:
+    return [m.rule.id for m in rs.match(Item(**{field: text}))]
+
+
+def term(tmp_path: Path, t: str) -> RuleSet:
+    return one_rule(tmp_path, {"any": [t]})
+
+
+# -- word boundaries and folding -------------------------------------------------------------
+
+
+def test_word_boundary_prefix_of_word_does_not_match(tmp_path):
+    rs = term(tmp_path, "=Jos")
+    assert matches(rs, "José Martí spoke") == []
+    assert matches(rs, "Jos spoke") == ["r"]
+
+
+def test_accent_folding_both_ways(tmp_path):
+    assert matches(term(tmp_path, "bogota"), "Talks in Bogotá ended.") == ["r"]
+
+
+def test_accented_pattern_matches_plain_text(tmp_path):
+    assert matches(term(tmp_path, "Bogotá"), "talks in BOGOTA ended") == ["r"]
+
+
+def test_word_inside_longer_word_does_not_match(tmp_path):
+    rs = term(tmp_path, "aid")
+    assert matches(rs, "he said so") == []
+    assert matches(rs, "more aid arrived") == ["r"]
+
+
+# -- inflection ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", ["They invited him", "an invitation came", "invites"])
+def test_english_inflection(tmp_path, text):
+    assert matches(term(tmp_path, "invite"), text) == ["r"]
+
+
+def test_russian_locative(tmp_path):
+    assert matches(term(tmp_path, "Казахстан"), "Переговоры в Казахстане начались") == ["r"]
+
+
+def test_russian_genitive_plural(tmp_path):
+    assert matches(term(tmp_path, "талибы"), "представители талибов прибыли") == ["r"]
+
+
+def test_exact_term_does_not_inflect(tmp_path):
+    rs = term(tmp_path, "=invite")
+    assert matches(rs, "They invited him") == []
+    assert matches(rs, "An invite") == ["r"]
+
+
+# -- prefixes and phrases --------------------------------------------------------------------
+
+
+def test_prefix_term(tmp_path):
+    rs = term(tmp_path, "diplomat*")
+    assert matches(rs, "Diplomatic talks") == ["r"]
+    assert matches(rs, "a diplomat") == ["r"]
+    assert matches(rs, "the diplomas") == []
+
+
+def test_prefix_inside_phrase(tmp_path):
+    rs = term(tmp_path, "lift* the ban")
+    assert matches(rs, "Officials lifted the ban today") == ["r"]
+    assert matches(rs, "Officials lifted a ban today") == []
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["a trade mission", "trade-mission", "Trade\nMission", "trade,  mission", "TRADE — MISSION"],
+)
+def test_phrase_across_punctuation_and_whitespace(tmp_path, text):
+    assert matches(term(tmp_path, "trade mission"), text) == ["r"]
+
+
+def test_phrase_words_must_be_adjacent(tmp_path):
+    assert matches(term(tmp_path, "trade mission"), "trade and a mission") == []
+
+
+def test_phrase_across_html_line_breaks(tmp_path):
+    rs = term(tmp_path, "trade mission")
+    assert [m.rule.id for m in rs.match(Item(content="<p>trade</p>\n<p>mission</p>"))] == ["r"]
+
+
+# -- proximity -------------------------------------------------------------------------------
+
+
+def test_within_sentence(tmp_path):
+    rs = one_rule(tmp_path, {"within": "sentence", "all": ["Kazakhstan", "Taliban"]})
+    assert matches(rs, "Kazakhstan met the Taliban. Rain fell.") == ["r"]
+    assert matches(rs, "Kazakhstan spoke. The Taliban listened.") == []
+
+
+def test_within_words(tmp_path):
+    rs = one_rule(tmp_path, {"within": "3 words", "all": ["alpha", "omega"]})
+    assert matches(rs, "alpha one two omega") == ["r"]
+    assert matches(rs, "omega one two alpha") == ["r"]
+    assert matches(rs, "alpha one two three omega") == []
+
+
+def test_within_words_counts_a_phrase_end(tmp_path):
+    rs = one_rule(tmp_path, {"within": "2 words", "all": ["alpha", "beta gamma"]})
+    assert matches(rs, "alpha beta gamma") == ["r"]
+    assert matches(rs, "alpha x beta gamma") == []
+
+
+def test_none_applies_to_the_whole_item_not_the_window(tmp_path):
+    rs = one_rule(tmp_path, {"within": "sentence", "all": ["alpha", "beta"], "none": ["gamma"]})
+    assert matches(rs, "alpha beta. Later, gamma.") == []
+    assert matches(rs, "alpha beta. Later, delta.") == ["r"]
+
+
+def test_nested_within_group(tmp_path):
+    rs = one_rule(
+        tmp_path,
+        {"all": ["report", {"all": ["alpha", "beta"], "within": "1 words"}]},
+    )
+    assert matches(rs, "report: alpha beta") == ["r"]
+    assert matches(rs, "report: alpha x beta") == []
+
+
+def test_none_group_with_within_means_not_together(tmp_path):
+    rs = one_rule(
+        tmp_path,
+        {"all": ["report", {"none": [{"all": ["alpha", "beta"]}], "within": "sentence"}]},
+    )
+    assert matches(rs, "report.") == ["r"]
+    assert matches(rs, "report. alpha. beta.") == ["r"]
+    assert matches(rs, "report. alpha beta.") == []
+    assert matches(rs, "report. alpha beta. alpha.") == []
+
+
+# -- entities and groups ---------------------------------------------------------------------
+
+TALIBAN = {
+    "id": "taliban",
+    "name": "Taliban",
+    "aliases": ["Taliban", "Islamic Emirate"],
+    "not": ["Pakistani Taliban", "Tehreek-e-Taliban"],
+}
+
+
+def test_entity_not_context_excludes_only_overlapping_hits(tmp_path):
+    rs = one_rule(tmp_path, {"all": ["@taliban"]}, [TALIBAN])
+    assert matches(rs, "The Pakistani Taliban claimed it") == []
+    assert matches(rs, "Tehreek-e-Taliban claimed it") == []
+    assert matches(rs, "The Pakistani Taliban and the Taliban met") == ["r"]
+    assert matches(rs, "The Islamic Emirate said") == ["r"]
+
+
+def test_nested_groups(tmp_path):
+    rs = one_rule(
+        tmp_path,
+        {"all": [{"any": ["alpha", {"all": ["beta", "gamma"]}]}, {"none": ["delta"]}]},
+    )
+    assert matches(rs, "alpha") == ["r"]
+    assert matches(rs, "beta gamma") == ["r"]
+    assert matches(rs, "beta") == []
+    assert matches(rs, "alpha delta") == []
+
+
+def test_fields_restrict_a_rule(tmp_path):
+    rs = one_rule(tmp_path, {"all": ["alpha"], "fields": ["title"]})
+    assert [m.rule.id for m in rs.match(Item(title="alpha"))] == ["r"]
+    assert [m.rule.id for m in rs.match(Item(summary="alpha"))] == []
+
+
+# -- regexes, unspaced scripts, HTML ---------------------------------------------------------
+
+
+def test_regex_term(tmp_path):
+    rs = term(tmp_path, r"re:resolution \d{4}")
+    assert matches(rs, "Resolution 1988 applies") == ["r"]
+    assert matches(rs, "Resolution X applies") == []
+
+
+def test_regex_in_a_field_without_words_does_not_crash(tmp_path):
+    rs = term(tmp_path, r"re:!!!")
+    assert [m.rule.id for m in rs.match(Item(title="!!!", summary="no"))] == []
+
+
+def test_cjk_alias_is_a_substring(tmp_path):
+    rs = one_rule(
+        tmp_path, {"all": ["@taliban"]}, [{"id": "taliban", "name": "T", "aliases": ["塔利班"]}]
+    )
+    (m,) = rs.match(Item(summary="阿富汗塔利班政权代表团访问"))
+    assert m.evidence[0].text == "阿富汗塔利班政权代表团访问"  # the whole unspaced run
+    assert matches(rs, "阿富汗政府") == []
+
+
+def test_thai_alias_is_found_without_cjk_in_the_text(tmp_path):
+    rs = term(tmp_path, "ตาลีบัน")
+    assert matches(rs, "กลุ่มตาลีบันประกาศ") == ["r"]
+
+
+def test_html_is_stripped_and_script_ignored(tmp_path):
+    rs = term(tmp_path, "taliban")
+    assert [m.rule.id for m in rs.match(Item(content="<p>The <b>Taliban</b> said</p>"))] == ["r"]
+    hidden = "<p>News</p><script>var x = 'taliban';</script><style>.taliban{}</style>"
+    assert [m.rule.id for m in rs.match(Item(content=hidden))] == []
+
+
+def test_html_entities_are_decoded(tmp_path):
+    assert [m.rule.id for m in term(tmp_path, "bogota").match(Item(content="Bogot&aacute;"))] == [
+        "r"
+    ]
+
+
+# -- evidence --------------------------------------------------------------------------------
+
+
+def test_evidence_offsets_point_into_display_text(tmp_path):
+    rs = term(tmp_path, "strasse")
+    (m,) = rs.match(Item(summary="Die Große Straße in Zürich"))
+    (ev,) = m.evidence
+    assert ev.text == "Straße" and "Die Große Straße in Zürich"[ev.start : ev.end] == "Straße"
+
+
+def test_evidence_label_of_a_span_found_twice_is_the_first_term(tmp_path):
+    # Both terms match "cooperation"; the label must not depend on hash order.
+    rs = one_rule(tmp_path, {"any": ["cooperation", "cooperate"]})
+    assert [e.value for e in rs.match(Item(summary="cooperation"))[0].evidence] == ["cooperation"]
+
+
+def test_evidence_is_the_same_in_every_process(tmp_path):
+    (tmp_path / "r.yaml").write_text(
+        yaml.safe_dump({"rules": [{"id": "r", "title": "t", "any": ["cooperate", "cooperation"]}]})
+    )
+    code = textwrap.dedent(
+        f"""
+        import rules
+        from dataclasses import dataclass
+        @dataclass
+        class I:
+            title: str = ""
+            summary: str = "cooperation and more cooperation"
+            content: str = ""
+        rs = rules.RuleSet(rules.load([{str(tmp_path)!r}]))
+        print([e.value for e in rs.match(I())[0].evidence])
+        """
+    )
+    outs = {
+        subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            cwd=ROOT,
+            env={"PYTHONHASHSEED": str(seed), "PATH": ""},
+            check=True,
+        ).stdout
+        for seed in (1, 2, 3)
+    }
+    assert len(outs) == 1
+
+
+def test_shipped_story_rules_match_the_seed_story():
+    rs = RuleSet(rules.load([]))
+    item = Item(
+        title="Kazakhstan invites Taliban to Astana International Forum",
+        summary="Kazakhstan has invited representatives of the Taliban movement to the forum.",
+    )
+    assert "kz-afghanistan-engagement" in [m.rule.id for m in rs.match(item)]
+
+
+def test_benchmark_smoke(capsys):
+    sys.path.insert(0, str(ROOT))
+    from benchmarks.match import main
+
+    assert main(["--quick", "--sizes", "10,100", "--items", "20", "--naive-items", "3"]) == 0
+    out = capsys.readouterr().out
+    assert "newsmon it/s" in out and "\n   100 " in out
