@@ -25,7 +25,7 @@ from pydantic import (
 )
 
 from monitor.errors import ConfigError
-from monitor.netguard import check_url_syntax
+from monitor.netguard import AddressPolicy, check_url_policy, check_url_syntax
 from monitor.signing import check_secret
 
 _DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d)?\s*$")
@@ -200,6 +200,25 @@ class Config(_Strict):
             except ValueError as e:
                 raise ValueError(f"not a network: {net!r}") from e
         return v
+
+    @model_validator(mode="after")
+    def _public_urls(self) -> Config:
+        policy = AddressPolicy(self.allow_private_networks, self.allowed_networks)
+        problems = []
+        urls = [(f"feeds.{i}.url", f.url) for i, f in enumerate(self.feeds)]
+        urls += [
+            (f"destinations.{i}.url", d.url.get_secret_value())
+            for i, d in enumerate(self.destinations)
+            if d.url is not None
+        ]
+        for where, url in urls:
+            try:
+                check_url_policy(url, policy)
+            except ValueError as e:
+                problems.append(f"{where}: {mask(url) if 'destinations' in where else e}")
+        if problems:
+            raise ValueError("; ".join(problems) + " (non-public address)")
+        return self
 
     @model_validator(mode="after")
     def _unique_names(self) -> Config:

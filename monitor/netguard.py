@@ -51,6 +51,24 @@ def _unwrap(ip: IPAddress) -> IPAddress:
     return ip
 
 
+def check_url_policy(url: str, policy: AddressPolicy) -> None:
+    """Raise ValueError when `url` names a non-public address outright (an IP literal or
+    localhost), so it is refused when it is added, not only when it is fetched. Hostnames
+    are still checked on their resolved addresses at connect time."""
+    host = (urlsplit(url).hostname or "").strip("[]")
+    if host in ("localhost", "localhost.localdomain") or host.endswith(".localhost"):
+        host = "127.0.0.1"
+    try:
+        ip = ipaddress.ip_address(host.split("%")[0])
+    except ValueError:
+        return
+    if not policy.permits(ip):
+        raise ValueError(
+            f"{url} points at a non-public address ({ip}); set allow_private_networks "
+            "or allowed_networks to allow it"
+        )
+
+
 class AddressPolicy:
     """Which addresses may be contacted: public ones, plus opted-in networks."""
 

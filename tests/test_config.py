@@ -127,3 +127,30 @@ def test_shipped_extends_with_own_rules(tmp_path):
     book = load(["shipped", str(mine)])
     ids = {r.id for r in book.rules}
     assert {"acme-news", "kz-afghanistan-engagement", "taliban-legal-status"} <= ids
+
+
+def test_private_literal_addresses_are_refused_when_added(tmp_path, cli):
+    path = tmp_path / "c.yaml"
+    path.write_text(
+        "feeds:\n"
+        "  - {url: 'http://127.0.0.2/feed'}\n"
+        "  - {url: 'http://[::ffff:10.0.0.1]/feed'}\n"
+        "  - {url: 'http://169.254.169.254/latest/meta-data/'}\n"
+        "  - {url: 'http://localhost:8080/feed'}\n"
+        "  - {url: 'https://example.org/feed'}\n"
+        "destinations:\n"
+        "  - {name: h, type: webhook, url: 'http://10.1.2.3/hook'}\n"
+    )
+    with pytest.raises(ConfigError) as info:
+        load_config(path, env={})
+    text = str(info.value)
+    for where in ("feeds.0.url", "feeds.1.url", "feeds.2.url", "feeds.3.url", "destinations.0.url"):
+        assert where in text
+    assert "feeds.4" not in text
+    # Opting in accepts them.
+    path.write_text(path.read_text() + "allowed_networks: ['0.0.0.0/0', '::/0']\n")
+    assert len(load_config(path, env={}).feeds) == 5
+    config = tmp_path / "ok.yaml"
+    config.write_text(f"database: {tmp_path / 'x.db'}\n")
+    r = cli("feeds", "add", "http://192.168.1.10/rss", config=config)
+    assert r.exit_code == 1 and "non-public" in r.output

@@ -18,6 +18,7 @@ import click
 from monitor.config import Config, load_config
 from monitor.daemon import utcnow
 from monitor.errors import MonitorError
+from monitor.netguard import AddressPolicy
 from rules import RuleError, RuleSet
 from rules import load as load_rules
 from storage import StorageError, Store
@@ -69,6 +70,11 @@ class Context:
         paths = list(paths) or self.config.rules
         names = {d.name for d in self.config.destinations}
         return RuleSet(load_rules(paths, destinations=names))
+
+    @property
+    def policy(self) -> AddressPolicy:
+        c = self.config
+        return AddressPolicy(c.allow_private_networks, c.allowed_networks)
 
     def store(self) -> Store:
         return Store(self.config.database)

@@ -16,7 +16,7 @@ from monitor.cli.base import (
     pass_ctx,
     utcnow,
 )
-from monitor.netguard import check_url_syntax
+from monitor.netguard import check_url_policy, check_url_syntax
 
 # -- feeds ----------------------------------------------------------------------------------
 
@@ -38,6 +38,7 @@ def feeds_add(obj: Context, url: str, interval: str | None, tags: tuple[str, ...
 
     try:
         check_url_syntax(url)
+        check_url_policy(url, obj.policy)
         seconds = int(parse_duration(interval)) if interval else None
     except ValueError as e:
         _fail(str(e))
@@ -109,6 +110,7 @@ def feeds_import_opml(obj: Context, path: str, tags: tuple[str, ...]) -> None:
     for url, categories in read_opml(Path(path).read_bytes()):
         try:
             check_url_syntax(url)
+            check_url_policy(url, obj.policy)
         except ValueError as e:
             click.echo(f"skipped {url}: {e}", err=True)
             continue
