@@ -15,8 +15,8 @@ class Item:
     key: str  # stable per feed: guid, else link, else a content hash
     title: str  # plain text
     link: str | None
-    summary: str  # sanitised HTML or text
-    content: str
+    summary: str  # plain text: newsmon keeps the text of feed HTML, never its markup
+    content: str  # plain text, empty when it repeats the summary
     author: str | None = None
     published: dt.datetime | None = None
 

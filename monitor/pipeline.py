@@ -29,7 +29,6 @@ from monitor.statuses import Pending
 from monitor.statuses import record as record_statuses
 from rules import Match, RuleSet
 from rules.status import extract
-from rules.text import html_to_text
 from storage import NotFoundError, StorageError, Store, ts
 
 log = logging.getLogger("newsmon.poll")
@@ -97,7 +96,7 @@ def build_write(
         # The first poll of a feed is a baseline: store and match everything, but alert
         # only on items recent enough to be news (no alert storm from a feed's archive).
         alert = not baseline or (item.published is not None and item.published >= horizon)
-        summary_text = html_to_text(item.summary or item.content)[:1000]
+        summary_text = (item.summary or item.content)[:1000]  # already plain text
         item_info = {
             "title": item.title,
             "link": item.link,

@@ -19,7 +19,7 @@ import re
 import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from typing import Any
 
 import ahocorasick
@@ -151,6 +151,27 @@ class Compiled:
             self.term_atom[key] = atom
             self._pattern(term, atom, lazy)
         return self.term_atom[key]
+
+    @cached_property
+    def lazy_index(
+        self,
+    ) -> tuple[
+        dict[str, list[tuple[int, Pattern]]], dict[int, dict[str, list[tuple[int, Pattern]]]]
+    ]:
+        """Lazy patterns by head word form and by head prefix, for one pass per item."""
+        heads: dict[str, list[tuple[int, Pattern]]] = {}
+        prefixes: dict[int, dict[str, list[tuple[int, Pattern]]]] = {}
+        for atom, pats in self.lazy.items():
+            for pat, unspaced in pats:
+                if unspaced is not None:
+                    continue
+                head = pat.slots[0]
+                if isinstance(head, str):
+                    prefixes.setdefault(len(head), {}).setdefault(head, []).append((atom, pat))
+                else:
+                    for form in head:
+                        heads.setdefault(form, []).append((atom, pat))
+        return heads, prefixes
 
     def regex(self, pattern: str) -> int:
         if pattern not in self.regex_atom:

@@ -151,22 +151,34 @@ class Prepared:
         return self.hits[atom]
 
     def lazy_hits(self, atom: int) -> list[Hit]:
-        """Hits of a term left out of the single pass (`Compiled.lazy`), found on demand."""
+        """Hits of a term left out of the single pass (`Compiled.lazy`: terms only status
+        extraction reads). The first request scans for all of them at once."""
         if atom not in self.hits:
-            found: list[Hit] = []
-            for f in self.fields.values():
-                words = f.words
-                for pat, unspaced in self.c.lazy[atom]:
-                    if unspaced is not None:
-                        found.extend(_substring_hits(f, unspaced))
-                        continue
-                    head, n = pat.slots[0], len(pat.slots)
-                    for i, w in enumerate(words):
-                        ok = w.startswith(head) if isinstance(head, str) else w in head
-                        if ok and (n == 1 or pat.accepts(words, i)):
-                            found.append((f.name, i, i + n - 1))
-            self.hits[atom] = found
-        return self.hits[atom]
+            self._scan_lazy()
+        return self.hits.get(atom, [])
+
+    def _scan_lazy(self) -> None:
+        c = self.c
+        heads, prefixes = c.lazy_index
+        found: dict[int, list[Hit]] = {a: [] for a in c.lazy}
+        for f in self.fields.values():
+            words = f.words
+            n_words = len(words)
+            for i, w in enumerate(words):
+                entries = heads.get(w, ())
+                for length, table in prefixes.items():
+                    if len(w) >= length and (more := table.get(w[:length])):
+                        entries = [*entries, *more]
+                for atom, pat in entries:
+                    n = len(pat.slots)
+                    if n == 1 or (i + n <= n_words and pat.accepts(words, i)):
+                        found[atom].append((f.name, i, i + n - 1))
+            for atom, pats in c.lazy.items():
+                for _, unspaced in pats:
+                    if unspaced is not None and f.has_unspaced:
+                        found[atom].extend(_substring_hits(f, unspaced))
+        for atom, hits in found.items():
+            self.hits.setdefault(atom, hits)
 
     def leaf_hits(self, leaf: Term | EntityRef | Regex, fields: tuple[str, ...]) -> list[Hit]:
         c = self.c

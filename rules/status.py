@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 from dataclasses import dataclass, replace
+from functools import lru_cache
 
 from rules.ledger import PROPOSED, Assertion
 from rules.match import Hit, Prepared, evidence
@@ -113,10 +114,18 @@ def extract(p: Prepared, rule: Rule) -> list[Assertion]:
     return out
 
 
+_MONTH_EXACT = {name: number for name, number in _MONTHS}
+# Short Latin names only whole ("mar", "mai"); longer ones and Cyrillic stems inflect.
+_MONTH_STEMS = {name: number for name, number in _MONTHS if len(name) > 4 or not name.isascii()}
+_STEM_LENGTHS = sorted({len(n) for n in _MONTH_STEMS})
+
+
+@lru_cache(maxsize=4096)
 def _month(word: str) -> int | None:
-    for name, number in _MONTHS:
-        # Short Latin names only whole ("mar", "mai"); longer ones and Cyrillic stems inflect.
-        if word == name or (word.startswith(name) and (len(name) > 4 or not name.isascii())):
+    if word in _MONTH_EXACT:
+        return _MONTH_EXACT[word]
+    for n in _STEM_LENGTHS:
+        if len(word) >= n and (number := _MONTH_STEMS.get(word[:n])) is not None:
             return number
     return None
 
