@@ -91,8 +91,8 @@ class Service:
     async def sync_feeds(self) -> None:
         """Make sure every feed in the config exists in the database (due at once if new)."""
         now = self.now()
-        for feed in self.config.feeds:
-            await self.db.call(Store.add_feed, feed.url, now, _secs(feed.interval), feed.tags)
+        feeds = [(f.url, _secs(f.interval), f.tags) for f in self.config.feeds]
+        await self.db.call(Store.add_feeds, feeds, now)
         await self.db.call(Store.add_seeds, seed_rows(self.rules.rules, now))
 
     async def tick(self, include_all: bool = False) -> TickReport:

@@ -39,6 +39,7 @@ log = logging.getLogger("newsmon.deliver")
 _SLACK_PERMANENT = {400, 403, 404, 410}
 _WEBHOOK_PERMANENT = {410}
 _IDLE_POLL = 1.0  # seconds a worker waits for new work when nothing is due
+_MAX_PASSES = 10_000  # bounds one drain; each pass sends up to Store.due_for's limit
 
 
 @dataclass
@@ -134,10 +135,29 @@ class Outbox:
     async def drain(
         self, dest: DestinationConfig, report: DeliveryReport, stop: asyncio.Event | None = None
     ) -> None:
-        state = await self.db.call(Store.destination, dest.name)
-        if state.get("disabled"):
-            return
-        rows = await self.db.call(Store.due_for, dest.name, self.now())
+        # Pass after pass until everything that was due when the drain began is done (a
+        # backlog larger than one page); a retry scheduled during the drain waits for its
+        # own time, so one drain makes at most one attempt per delivery.
+        began = self.now()
+        attempted: set[int] = set()
+        for _ in range(_MAX_PASSES):
+            state = await self.db.call(Store.destination, dest.name)
+            if state.get("disabled") or (stop is not None and stop.is_set()):
+                return
+            page = await self.db.call(Store.due_for, dest.name, began)
+            rows = [r for r in page if r["id"] not in attempted]
+            if not rows:
+                return
+            attempted.update(r["id"] for r in rows)
+            await self._drain_rows(dest, rows, report, stop)
+
+    async def _drain_rows(
+        self,
+        dest: DestinationConfig,
+        rows: list[dict[str, Any]],
+        report: DeliveryReport,
+        stop: asyncio.Event | None,
+    ) -> None:
         units: list[list[dict[str, Any]]] = []
         batches: dict[str, list[dict[str, Any]]] = {}
         for row in rows:
@@ -180,9 +200,6 @@ class Outbox:
                 "last_error": None,
                 "last_attempt_at": ts(now),
             },
-        )
-        await self.db.call(
-            Store.update_destination,
             dest.name,
             {"last_success_at": ts(now), "consecutive_failures": 0},
         )

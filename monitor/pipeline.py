@@ -169,6 +169,7 @@ class Poller:
         self.rules = rules
         self.now = now
         self._hosts: dict[str, asyncio.Semaphore] = {}
+        self._unchanged: list[tuple[int, dict[str, Any]]] = []
 
     async def cycle(self, include_all: bool = False) -> CycleReport:
         feeds = await self.db.call(Store.due_feeds, self.now(), include_all)
@@ -179,7 +180,10 @@ class Poller:
             async with sem:
                 await self.poll(feed, report)
 
-        results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
+        try:
+            results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
+        finally:
+            await self._flush_unchanged()
         for feed, result in zip(feeds, results, strict=True):
             if isinstance(result, Exception):
                 # A bug, not a feed fault: logged with its traceback; other feeds went on.
@@ -198,8 +202,12 @@ class Poller:
         digest = hashlib.sha256(result.body).hexdigest() if not result.not_modified else None
         if result.not_modified or digest == feed.get("content_hash"):
             # 304, or the same bytes as last time: nothing to parse (RELIABILITY F9).
-            values = self._ok_values(feed, result, now, None)
-            await self.db.call(Store.update_feed, feed["id"], values)
+            # Unchanged feeds' new state is written in batches: one transaction (and one
+            # hop to the database thread) per few hundred feeds, not per feed. A crash
+            # before the flush only means those feeds are polled again (and 304 again).
+            self._unchanged.append((feed["id"], self._ok_values(feed, result, now, None)))
+            if len(self._unchanged) >= 500:
+                await self._flush_unchanged()
             report.not_modified += 1
             return
         loop = asyncio.get_running_loop()
@@ -234,6 +242,11 @@ class Poller:
         report.new_items += len(write.items)
         report.matches += len(write.matches)
         report.alerts += write.alerts + changes
+
+    async def _flush_unchanged(self) -> None:
+        batch, self._unchanged = self._unchanged, []
+        if batch:
+            await self.db.call(Store.update_feeds, batch)
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         """At most `poll.per_host` fetches at once to one host: politeness."""

@@ -70,6 +70,16 @@ class StoreBase:
 
     # -- feeds ---------------------------------------------------------------------------
 
+    _UPSERT_FEED = """insert into feeds (url, tags, interval_seconds, next_check_at, added_at)
+        values (?, ?, ?, ?, ?)
+        on conflict(url) do update set
+          tags = excluded.tags, interval_seconds = excluded.interval_seconds"""
+
+    def _current_url(self, url: str) -> str:
+        """A URL the feed had before a permanent redirect names the same feed."""
+        moved = self._rows("select url from feeds where moved_from = ?", [url])
+        return str(moved[0]["url"]) if moved else url
+
     def add_feed(
         self,
         url: str,
@@ -77,21 +87,24 @@ class StoreBase:
         interval_seconds: int | None = None,
         tags: Iterable[str] = (),
     ) -> Row:
-        """Add a feed, due now; an existing feed keeps its state but takes interval and tags.
+        """Add a feed, due now; an existing feed keeps its state but takes interval and tags."""
+        self.add_feeds([(url, interval_seconds, tags)], now)
+        return self.feed_by_url(self._current_url(url))
 
-        A URL the feed had before a permanent redirect names the same feed."""
-        moved = self._rows("select url from feeds where moved_from = ?", [url])
-        if moved:
-            url = moved[0]["url"]
+    def add_feeds(
+        self, feeds: Sequence[tuple[str, int | None, Iterable[str]]], now: dt.datetime
+    ) -> None:
+        """add_feed for many feeds in one transaction (the config's feeds at start-up)."""
+        moved = {
+            r["moved_from"]: r["url"]
+            for r in self._rows("select url, moved_from from feeds where moved_from is not null")
+        }
+        rows = [
+            (moved.get(url, url), json.dumps(sorted(set(tags))), interval, ts(now), ts(now))
+            for url, interval, tags in feeds
+        ]
         with self._tx():
-            self.db.execute(
-                """insert into feeds (url, tags, interval_seconds, next_check_at, added_at)
-                   values (?, ?, ?, ?, ?)
-                   on conflict(url) do update set
-                     tags = excluded.tags, interval_seconds = excluded.interval_seconds""",
-                [url, json.dumps(sorted(set(tags))), interval_seconds, ts(now), ts(now)],
-            )
-        return self.feed_by_url(url)
+            self.db.conn.executemany(self._UPSERT_FEED, rows)
 
     def feed_by_url(self, url: str) -> Row:
         rows = self._rows("select * from feeds where url = ?", [url])
@@ -125,13 +138,26 @@ class StoreBase:
     def fail_feed(self, feed_id: int, values: dict[str, Any], deliveries: list[Row]) -> None:
         """Record a failed poll and queue its events (feed.broken) in one transaction."""
         with self._tx():
-            self.db.table("feeds").update(feed_id, values)
+            self._set_feed(feed_id, values)
             for d in deliveries:
                 self.db.table("deliveries").insert(d, ignore=True)
 
     def update_feed(self, feed_id: int, values: dict[str, Any]) -> None:
+        self.update_feeds([(feed_id, values)])
+
+    def update_feeds(self, updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
+        """Many feeds' new state in one transaction (a cycle's unchanged feeds)."""
         with self._tx():
-            self.db.table("feeds").update(feed_id, values)
+            for feed_id, values in updates:
+                self._set_feed(feed_id, values)
+
+    def _set_feed(self, feed_id: int, values: dict[str, Any]) -> None:
+        # Plain SQL: sqlite-utils' table.update() re-reads the table's schema on each call.
+        cols = list(values)
+        if any(not c.isidentifier() for c in cols):
+            raise StorageError(f"bad column names: {cols}")
+        assignments = ", ".join(f"[{c}] = ?" for c in cols)
+        self.db.execute(f"update feeds set {assignments} where id = ?", [*values.values(), feed_id])
 
     # -- items, matches and the outbox -----------------------------------------------------
 
@@ -187,7 +213,7 @@ class StoreBase:
                 self.db.table("deliveries").insert(row, ignore=True)
             if statuses:
                 self.db.table("statuses").insert_all(statuses)
-            self.db.table("feeds").update(feed_id, feed_values)
+            self._set_feed(feed_id, feed_values)
 
     def items(self, since: str | None = None) -> Iterator[Row]:
         sql = "select items.*, feeds.url as feed_url, feeds.title as feed_title from items "

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 from storage.base import Row, StoreBase, ts
-from storage.errors import NotFoundError
+from storage.errors import NotFoundError, StorageError
 
 
 class OutboxMixin(StoreBase):
@@ -67,14 +67,24 @@ class OutboxMixin(StoreBase):
         ).fetchone()
         return row[0] if row else None
 
-    def record_attempts(self, ids: list[int], values: dict[str, Any]) -> None:
-        """One attempt for several deliveries sent together (a digest)."""
+    def record_attempts(
+        self,
+        ids: list[int],
+        values: dict[str, Any],
+        destination: str | None = None,
+        health: dict[str, Any] | None = None,
+    ) -> None:
+        """One attempt for deliveries sent together (one event, or a digest), and the
+        destination's health, in one transaction. Plain SQL: this runs per delivery."""
+        cols = list(values)
+        if any(not c.isidentifier() for c in cols):
+            raise StorageError(f"bad column names: {cols}")
+        sets = ", ".join(f"[{c}] = ?" for c in cols)
+        sql = f"update deliveries set attempts = attempts + 1, {sets} where id = ?"
         with self._tx():
-            for delivery_id in ids:
-                self.db.execute(
-                    "update deliveries set attempts = attempts + 1 where id = ?", [delivery_id]
-                )
-                self.db.table("deliveries").update(delivery_id, values)
+            self.db.conn.executemany(sql, [[*values.values(), i] for i in ids])
+            if destination is not None and health:
+                self._set_destination(destination, health)
 
     def retry_dead(self, now: dt.datetime, destination: str | None = None) -> int:
         sql = "update deliveries set status = 'pending', next_attempt_at = ? where status = 'dead'"
@@ -102,8 +112,15 @@ class OutboxMixin(StoreBase):
 
     def update_destination(self, name: str, values: dict[str, Any]) -> None:
         with self._tx():
-            self.db.execute("insert or ignore into destinations (name) values (?)", [name])
-            self.db.table("destinations").update(name, values)
+            self._set_destination(name, values)
+
+    def _set_destination(self, name: str, values: dict[str, Any]) -> None:
+        cols = list(values)
+        if any(not c.isidentifier() for c in cols):
+            raise StorageError(f"bad column names: {cols}")
+        self.db.execute("insert or ignore into destinations (name) values (?)", [name])
+        sets = ", ".join(f"[{c}] = ?" for c in cols)
+        self.db.execute(f"update destinations set {sets} where name = ?", [*values.values(), name])
 
     def disable_destination(self, name: str, reason: str, now: dt.datetime) -> int:
         """Stop sending to a destination; its pending deliveries become dead with the reason."""

@@ -245,17 +245,21 @@ class RecordingBackend(httpcore.AsyncNetworkBackend):
         await self.inner.sleep(seconds)
 
 
-def guard_of(fetcher: Fetcher) -> GuardedBackend:
-    """The guard inside the Fetcher's pool (netguard swaps httpx's private `_pool`)."""
-    backend = fetcher.client._transport._pool._network_backend  # type: ignore[attr-defined]
-    assert isinstance(backend, GuardedBackend), "the Fetcher's pool is not guarded"
-    return backend
+def guards_of(fetcher: Fetcher) -> list[GuardedBackend]:
+    """The guards inside the Fetcher's pools (netguard swaps httpx's private `_pool`)."""
+    backends = [
+        c._transport._pool._network_backend  # type: ignore[attr-defined]
+        for c in fetcher.clients
+    ]
+    assert all(isinstance(b, GuardedBackend) for b in backends), "a pool is not guarded"
+    return backends
 
 
 def record_connects(fetcher: Fetcher, delegate: bool = True) -> RecordingBackend:
-    guard = guard_of(fetcher)
-    recorder = RecordingBackend(guard._inner, delegate)
-    guard._inner = recorder
+    guards = guards_of(fetcher)
+    recorder = RecordingBackend(guards[0]._inner, delegate)
+    for guard in guards:
+        guard._inner = recorder
     return recorder
 
 
