@@ -149,7 +149,7 @@ def worker_newsmon(args: argparse.Namespace) -> dict[str, Any]:
         _timed(service, "sync_feeds", parts)
         _timed(service.poller, "cycle", parts)
         _timed(service.outbox, "run_once", parts)
-        profiler = ThreadProfiler() if (args.profile and k == 0) else None
+        profiler = ThreadProfiler() if (args.profile and k == args.profile_cycle) else None
         cpu0, t0 = time.process_time(), time.perf_counter()
         if profiler is not None:
             with profiler:
@@ -322,7 +322,10 @@ def main(argv: list[str] | None = None) -> int:
         help="run reader only at sizes up to this many feeds (default 1000: reader takes "
         "about 4 minutes at 5,000 feeds, which would push the default run past 10 minutes)",
     )
-    ap.add_argument("--profile", default=None, help="cProfile newsmon's first cold cycle here")
+    ap.add_argument("--profile", default=None, help="cProfile one newsmon cycle into PATH")
+    ap.add_argument(
+        "--profile-cycle", type=int, default=0, help="which cycle --profile profiles (0 = cold)"
+    )
     ap.add_argument("--worker", choices=sorted(WORKERS), help=argparse.SUPPRESS)
     ap.add_argument("--base", help=argparse.SUPPRESS)
     ap.add_argument("--n", type=int, help=argparse.SUPPRESS)
@@ -368,7 +371,12 @@ def main(argv: list[str] | None = None) -> int:
                     wargs = ["--worker", system, "--base", server.base, "--n", str(n),
                              "--tmp", str(wdir), "--rules-dir", str(rules_dir)]  # fmt: skip
                     if system == "newsmon" and args.profile and n == sizes[0]:
-                        wargs += ["--profile", args.profile]
+                        wargs += [
+                            "--profile",
+                            args.profile,
+                            "--profile-cycle",
+                            str(args.profile_cycle),
+                        ]
                     res = run_worker(__file__, wargs)
                     results[(system, n)] = res
                     for c in res["cycles"]:

@@ -26,7 +26,7 @@ from monitor.dbthread import StoreThread
 from monitor.digest import digest_event, render_slack
 from monitor.errors import DeliveryError
 from monitor.fetch import USER_AGENT, parse_retry_after
-from monitor.netguard import AddressPolicy, blocked_reason, guarded_transport
+from monitor.netguard import AddressPolicy, Guard, explain, guarded_transport, never_sent
 from monitor.ratelimit import TokenBucket
 from monitor.signing import signed_headers
 from monitor.slack import render
@@ -52,7 +52,7 @@ class DeliveryReport:
 def delivery_client(config: Config) -> httpx.AsyncClient:
     policy = AddressPolicy(config.allow_private_networks, config.allowed_networks)
     return httpx.AsyncClient(
-        transport=guarded_transport(policy),
+        transport=guarded_transport(Guard(policy)),
         timeout=httpx.Timeout(config.delivery.timeout),
         follow_redirects=False,  # a 3xx is a failure, never a hop (RELIABILITY.md D6, D13)
         headers={"User-Agent": USER_AGENT},
@@ -278,12 +278,14 @@ class Outbox:
                 r = await self.client.post(url, content=body.encode(), headers=headers)
         except TimeoutError as e:
             raise DeliveryError(f"timed out after {self.config.delivery.timeout:g}s") from e
-        except httpx.HTTPError as e:
+        except Exception as e:
+            explained = explain(e)
+            if explained is None:
+                raise
             # At-least-once: a retry carries the same event id, so receivers can dedupe.
-            reason = blocked_reason(e) or f"{type(e).__name__}: {e}"
-            if not isinstance(e, httpx.ConnectError | httpx.ConnectTimeout):
-                # The request may have been received before the failure: the receiver
-                # must dedupe on the event id.
+            reason = explained[1]
+            if not never_sent(e):
+                # The request may have been received before the failure.
                 reason = f"ambiguous (may have arrived): {reason}"
             raise DeliveryError(_scrub(reason, url)) from e
         if 200 <= r.status_code < 300:

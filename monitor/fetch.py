@@ -21,9 +21,10 @@ from monitor.decode import ACCEPT_ENCODING, BoundedDecoder
 from monitor.errors import BlockedAddressError, FetchError, FetchTimeoutError, TooLargeError
 from monitor.netguard import (
     AddressPolicy,
+    Guard,
     Resolver,
-    blocked_reason,
     check_url_syntax,
+    explain,
     guarded_transport,
     system_resolve,
 )
@@ -82,13 +83,14 @@ class Fetcher:
     ) -> None:
         self.timeout = timeout
         self.max_bytes = max_bytes
+        self.guard = Guard(policy, resolver)
         # Several small clients instead of one big one: httpcore scans its whole pool on
         # every request, so per-request CPU grows with the pool (encode/httpx#3215).
         shards = max(1, min(8, max_connections // 6))
         per_shard = -(-max_connections // shards) + 1
         self.clients = [
             httpx.AsyncClient(
-                transport=guarded_transport(policy, resolver, per_shard),
+                transport=guarded_transport(self.guard, per_shard),
                 timeout=httpx.Timeout(timeout),
                 follow_redirects=False,
                 headers={
@@ -158,17 +160,18 @@ class Fetcher:
                         dict(r.headers),
                         permanent_url=current if permanent and current != url else None,
                     )
-            except FetchError:
+            except FetchError as e:
+                if e.url != current and "://" not in e.url:
+                    # The guard names the host it refused; report the URL being fetched.
+                    raise type(e)(current, e.reason, e.status, e.retry_after) from e
                 raise
-            except httpx.TimeoutException as e:
-                raise FetchTimeoutError(current, _describe(e)) from e
-            except httpx.HTTPError as e:
-                blocked = blocked_reason(e)
-                if blocked:
-                    raise BlockedAddressError(current, blocked) from e
-                raise FetchError(current, _describe(e)) from e
-            except httpx.InvalidURL as e:  # not an HTTPError; e.g. host "0177.0.0.1"
-                raise FetchError(current, f"invalid URL: {e}") from e
+            except Exception as e:
+                # Translated once, here: httpx, httpx-aiohttp and aiohttp errors alike.
+                explained = explain(e)
+                if explained is None:
+                    raise
+                cls, reason = explained
+                raise cls(current, reason) from e
         raise FetchError(url, f"more than {MAX_REDIRECTS} redirects")
 
     def _redirect_target(self, current: str, r: httpx.Response) -> str:
@@ -195,14 +198,3 @@ class Fetcher:
             parts.append(decoder.feed(raw))
         parts.append(decoder.flush())
         return b"".join(parts)
-
-
-def _describe(e: httpx.HTTPError) -> str:
-    """A short human reason for a transport error, without the URL's query string."""
-    kind = type(e).__name__
-    text: str = str(e) or kind
-    if isinstance(e, httpx.ConnectError):
-        return f"cannot connect: {text}"
-    if isinstance(e, httpx.TimeoutException):
-        return f"timed out: {kind}"
-    return f"{kind}: {text}"

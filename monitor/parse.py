@@ -15,8 +15,13 @@ from dataclasses import dataclass
 from typing import Any
 
 import feedparser
+import feedparser.api
+import feedparser.datetimes
+import feedparser.html
+import feedparser.urls
 from feedparser.encodings import convert_to_utf8
 
+from monitor import fastparse
 from monitor.errors import FeedParseError
 from monitor.items import Item, assign_keys
 from rules.text import clean_text, html_to_text
@@ -43,11 +48,45 @@ class ParsedFeed:
     warning: str | None = None  # feedparser's bozo reason when it recovered
 
 
+# Use the fast path (monitor/fastparse.py) when it is sure to match feedparser.
+FAST = True
+
+_Strict = feedparser.api.StrictFeedParser
+_HANDLERS: dict[str, bool] = {}
+
+
+def _has_handler(key: str) -> bool:
+    found = _HANDLERS.get(key)
+    if found is None:
+        found = _HANDLERS[key] = hasattr(_Strict, "_start_" + key) or hasattr(
+            _Strict, "_end_" + key
+        )
+    return found
+
+
+HOOKS = fastparse.Hooks(
+    parse_date=feedparser.datetimes._parse_date,
+    urljoin=feedparser.urls._urljoin,
+    looks_like_html=_Strict.looks_like_html,
+    has_handler=_has_handler,
+    namespaces={k.lower(): v for k, v in _Strict.namespaces.items()},
+    cp1252=feedparser.html._cp1252,
+)
+
+
 def prescreen(body: bytes, max_bytes: int, headers: dict[str, str] | None = None) -> None:
     """Refuse what feedparser must never see: oversize, empty, or declaring entities.
 
     `headers` must be the response headers feedparser will get: they pick the encoding.
     """
+    _prescreen(body, max_bytes, headers, {})
+
+
+def _prescreen(
+    body: bytes, max_bytes: int, headers: dict[str, str] | None, result: dict[str, Any]
+) -> bytes:
+    """prescreen, returning the UTF-8 bytes feedparser parses; `result` gets feedparser's
+    encoding and bozo keys."""
     if len(body) > max_bytes:
         raise FeedParseError(f"feed is larger than {max_bytes} bytes")
     if not body.strip():
@@ -59,11 +98,33 @@ def prescreen(body: bytes, max_bytes: int, headers: dict[str, str] | None = None
     # looks for entity declarations. Screen exactly those bytes: a UTF-32 or cp037 body
     # slipped past the raw-byte patterns above and expanded a 2 KB entity 200 times.
     try:
-        as_parsed = convert_to_utf8(dict(headers or {}), body, {})
+        as_parsed: bytes = convert_to_utf8(dict(headers or {}), body, result)
     except Exception as e:  # noqa: BLE001 - feedparser would fail the same way
         raise FeedParseError(f"cannot decode feed: {type(e).__name__}: {e}") from e
     if _ENTITY_DECLS[0].search(as_parsed):
         raise FeedParseError("entity declarations are not accepted in feeds")
+    return as_parsed
+
+
+def _base_uri(url: str | None) -> str | None:
+    """The base feedparser resolves links against, or None when it would move between
+    elements (it re-joins the base with itself at every start tag)."""
+    base = url or ""  # make_safe_absolute_uri("", url) is url itself
+    if base and (feedparser.urls.make_safe_absolute_uri(base, base) or base) != base:
+        return None
+    return base
+
+
+def _fast(data: bytes, url: str | None, result: dict[str, Any]) -> ParsedFeed | None:
+    """The fast path's ParsedFeed, or None when it declines."""
+    base = _base_uri(url)
+    if not result.get("encoding") or result.get("bozo") or base is None:
+        return None  # feedparser would use its loose parser, or warn
+    try:
+        feed, entries = fastparse.parse(data, base, HOOKS)
+    except fastparse.Decline:
+        return None
+    return _build(feed, entries, None)
 
 
 def _when(entry: Any) -> dt.datetime | None:
@@ -105,14 +166,23 @@ def parse_feed(
     content_type: str | None = None,
     url: str | None = None,
     max_bytes: int = 10_000_000,
+    fast: bool | None = None,
 ) -> ParsedFeed:
-    """Items of a feed document, or FeedParseError when it is not a usable feed."""
+    """Items of a feed document, or FeedParseError when it is not a usable feed.
+
+    `fast`: try monitor/fastparse.py first (default: the module's FAST); it declines to
+    feedparser whenever it is not sure to give the same ParsedFeed."""
     headers = {}
     if content_type:
         headers["content-type"] = content_type  # the HTTP charset wins (§4.2)
     if url:
         headers["content-location"] = url  # base for relative links
-    prescreen(body, max_bytes, headers)
+    result: dict[str, Any] = {}
+    data = _prescreen(body, max_bytes, headers, result)
+    if FAST if fast is None else fast:
+        parsed = _fast(data, url, result)
+        if parsed is not None:
+            return parsed
     try:
         # No sanitizing and no URI rewriting inside HTML: newsmon keeps only the text of
         # summaries and content (never their markup), so both would be wasted work; they
@@ -134,6 +204,11 @@ def parse_feed(
     if not entries and not d.get("version"):
         reason = warning or "no feed elements found"
         raise FeedParseError(f"not a feed ({reason})")
+    return _build(d.get("feed") or {}, entries, warning)
+
+
+def _build(feed: Any, entries: list[Any], warning: str | None) -> ParsedFeed:
+    """The ParsedFeed of feedparser's feed and entries (or fastparse's plain dicts)."""
     raw = [
         (
             e.get("id") or e.get("guid"),
@@ -168,7 +243,6 @@ def parse_feed(
     if hollow:
         note = f"{hollow} entries without a title or text skipped"
         warning = f"{warning}; {note}" if warning else note
-    feed = d.get("feed") or {}
     ttl = feed.get("ttl")
     return ParsedFeed(
         title=html_to_text(feed.get("title", "") or ""),

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import yaml
 from click.testing import CliRunner, Result
@@ -40,7 +41,7 @@ class Route:
 class Request:
     method: str
     path: str
-    headers: dict[str, str]
+    headers: httpx.Headers
     body: bytes
 
 
@@ -58,7 +59,8 @@ class LocalServer:
             protocol_version = "HTTP/1.1"
 
             def _record(self, body: bytes = b"") -> Request:
-                req = Request(self.command, self.path, dict(self.headers.items()), body)
+                # Header names are case-insensitive (RFC 9110 §5.1): so is the record.
+                req = Request(self.command, self.path, httpx.Headers(self.headers.items()), body)
                 outer.requests.append(req)
                 return req
 

@@ -18,6 +18,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 from conftest import LocalServer, newsmon_process, rss, story_feed, write_config
 from standardwebhooks import Webhook
@@ -61,7 +62,7 @@ class Receiver:
                         {
                             "path": self.path,
                             "method": self.command,
-                            "headers": dict(self.headers),
+                            "headers": httpx.Headers(self.headers.items()),
                             "body": body,
                             "at": time.monotonic(),
                         }
