@@ -69,6 +69,8 @@ class PollConfig(_Strict):
     interval: Duration = 600.0
     concurrency: int = Field(default=50, ge=1, le=1000)
     per_host: int = Field(default=6, ge=1)  # fetches at once to one host
+    # Processes that parse and match in large cycles (0: all in the daemon's process).
+    workers: int = Field(default_factory=lambda: min(4, os.cpu_count() or 1), ge=0, le=64)
     timeout: Duration = 20.0
     max_bytes: Size = 10 * 1000 * 1000
     tick: Duration = 15.0  # how often the dispatcher looks for due feeds

@@ -77,6 +77,7 @@ class Service:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        await asyncio.get_running_loop().run_in_executor(None, self.poller.close)
         await self.fetcher.aclose()
         await self.outbox.client.aclose()
         await self.db.close()

@@ -23,10 +23,11 @@ from monitor.events import event_id, iso, match_event
 from monitor.fetch import Fetcher, FetchResult
 from monitor.items import Item, item_id
 from monitor.outboxrows import damp_storm, queue
-from monitor.parse import ParsedFeed, parse_feed
+from monitor.parse import ParsedFeed
 from monitor.schedule import backoff, jittered, next_interval
 from monitor.statuses import Pending
 from monitor.statuses import record as record_statuses
+from monitor.workers import CpuPool
 from rules import Match, RuleSet
 from rules.status import extract
 from storage import NotFoundError, StorageError, Store, ts
@@ -170,6 +171,10 @@ class Poller:
         self.now = now
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._unchanged: list[tuple[int, dict[str, Any]]] = []
+        self.cpu = CpuPool(rules, config.poll.workers)
+
+    def close(self) -> None:
+        self.cpu.close()
 
     async def cycle(self, include_all: bool = False) -> CycleReport:
         feeds = await self.db.call(Store.due_feeds, self.now(), include_all)
@@ -210,18 +215,20 @@ class Poller:
                 await self._flush_unchanged()
             report.not_modified += 1
             return
-        loop = asyncio.get_running_loop()
         try:
-            parsed = await loop.run_in_executor(None, self._parse, result)
+            parsed = await self.cpu.parse(
+                result.body,
+                result.headers.get("content-type"),
+                result.url,
+                self.config.poll.max_bytes,
+            )
         except FeedParseError as e:
             await self._failed(feed, FetchError(feed["url"], str(e)), now, report)
             return
         keys = [i.key for i in parsed.items]
         known = await self.db.call(Store.existing_keys, feed["id"], keys)
         new = [i for i in parsed.items if i.key not in known]
-        write = await loop.run_in_executor(
-            None, build_write, self.config, self.rules, feed, parsed, new, now
-        )
+        write: PollWrite = await self.cpu.build(self.config, feed, parsed, new, now)
         values = self._ok_values(feed, result, now, parsed) | {"content_hash": digest}
         if result.permanent_url and result.permanent_url != feed["url"]:
             # 301/308: the feed moved for good. The new URL passed the guard on its hop.
@@ -254,11 +261,6 @@ class Poller:
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.config.poll.per_host)
         return self._hosts[host]
-
-    def _parse(self, result: FetchResult) -> ParsedFeed:
-        return parse_feed(
-            result.body, result.headers.get("content-type"), result.url, self.config.poll.max_bytes
-        )
 
     def _ok_values(
         self, feed: dict[str, Any], result: FetchResult, now: dt.datetime, parsed: ParsedFeed | None

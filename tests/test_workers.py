@@ -1,0 +1,58 @@
+"""Worker processes for parsing and matching give the same results as in-process work."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+
+from conftest import rss, write_config
+
+from monitor.config import load_config
+from monitor.daemon import Service, run_once, utcnow
+from monitor.workers import MIN_PARSES
+from rules import RuleSet, load
+
+
+def _feeds(server, n: int) -> list[str]:
+    now = utcnow().strftime("%a, %d %b %Y %H:%M:%S +0000")
+    return [
+        server.feed(
+            f"/f{i}.xml",
+            rss(
+                [
+                    {"guid": f"{i}-{k}", "title": f"Kazakhstan invites Taliban delegation {i}-{k}",
+                     "description": "Kazakhstan invited the Taliban to the Astana forum.",
+                     "pubDate": now}
+                    for k in range(3)
+                ]
+            ),
+        )
+        for i in range(n)
+    ]  # fmt: skip
+
+
+def _run(tmp_path, urls, workers: int) -> list[tuple[str, str]]:
+    path = write_config(
+        tmp_path / f"c{workers}.yaml",
+        database=str(tmp_path / f"w{workers}.db"),
+        feeds=[{"url": u} for u in urls],
+        poll={"workers": workers},
+    )
+    service = Service(load_config(path, env={}), RuleSet(load([])))
+    report = asyncio.run(run_once(service, include_all=True))
+    assert report.poll.ok == len(urls)
+    assert service.poller.cpu.started == bool(workers)
+    assert service.poller.cpu._pool is None  # closed with the service
+    conn = sqlite3.connect(tmp_path / f"w{workers}.db")
+    rows = conn.execute(
+        "select items.key, matches.rule_id from matches join items on items.id = matches.item_id"
+    ).fetchall()
+    return sorted(rows)
+
+
+def test_worker_processes_match_like_the_daemon_itself(tmp_path, server):
+    urls = _feeds(server, MIN_PARSES + 5)  # enough to start the pool
+    in_process = _run(tmp_path, urls, workers=0)
+    pooled = _run(tmp_path, urls, workers=2)
+    assert pooled == in_process
+    assert len(in_process) >= 3 * len(urls)
