@@ -150,6 +150,8 @@ class DeliveryConfig(_Strict):
         default_factory=lambda: [5.0, 300.0, 1800.0, 7200.0, 18000.0, 36000.0, 36000.0]
     )
     max_retry_after: Duration = 86400.0
+    # A destination failing (no success at all) for this long is disabled.
+    disable_after: Duration = 5 * 86400.0
     # One poll sending more alerts than this to a destination sends one digest instead.
     storm_threshold: int = Field(default=20, ge=1)
 

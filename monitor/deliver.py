@@ -201,7 +201,7 @@ class Outbox:
                 "last_attempt_at": ts(now),
             },
             dest.name,
-            {"last_success_at": ts(now), "consecutive_failures": 0},
+            {"last_success_at": ts(now), "consecutive_failures": 0, "failing_since": None},
         )
         return "sent"
 
@@ -213,6 +213,7 @@ class Outbox:
         schedule = self.config.delivery.retry_schedule
         permanent = e.status in (_SLACK_PERMANENT if dest.type == "slack" else _WEBHOOK_PERMANENT)
         state = await self.db.call(Store.destination, dest.name)
+        since = state.get("failing_since") or ts(now)
         await self.db.call(
             Store.update_destination,
             dest.name,
@@ -220,8 +221,15 @@ class Outbox:
                 "last_error": e.reason[:500],
                 "last_error_at": ts(now),
                 "consecutive_failures": int(state.get("consecutive_failures") or 0) + 1,
+                "failing_since": since,
             },
         )
+        outage = (now - _parse_ts(since)).total_seconds()
+        if outage >= self.config.delivery.disable_after:
+            # Failing without a single success for this long: stop and say so, as Svix
+            # does after five days, instead of retrying into the void.
+            permanent = True
+            e = DeliveryError(f"failing for {outage / 3600:.0f} h: {e.reason}", e.status)
         values: dict[str, Any] = {
             "last_status": e.status,
             "last_error": e.reason[:500],
@@ -306,6 +314,10 @@ async def _first(*events: asyncio.Event) -> None:
     finally:
         for w in waiters:
             w.cancel()
+
+
+def _parse_ts(value: str) -> dt.datetime:
+    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
 def _scrub(text: str, url: str) -> str:

@@ -151,3 +151,9 @@ def m004_delivery_state(db: Database) -> None:
 def m005_moved_feeds(db: Database) -> None:
     # The URL a feed had before a permanent redirect, so the config's old URL still names it.
     db.execute("alter table feeds add column moved_from text")
+
+
+@migrations()
+def m006_destination_outage(db: Database) -> None:
+    # When the destination's current run of failures began (null while it succeeds).
+    db.execute("alter table destinations add column failing_since text")

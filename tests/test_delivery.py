@@ -307,6 +307,61 @@ def test_persistent_failure_ends_dead_with_status_and_excerpt(tmp_path, server, 
     assert _rows(config)[0]["status"] == "pending"
 
 
+def test_sustained_failure_disables_and_a_success_resets_the_window(tmp_path, server, receiver):
+    receiver.default = Reply(500, body=b"down")
+    url = server.feed("/feed.xml", story_feed())
+    config = write_config(
+        tmp_path / "c.yaml",
+        feeds=[{"url": url}],
+        destinations=[_hook(receiver)],
+        delivery={"retry_schedule": ["1m"] * 20, "disable_after": "2h"},
+    )
+    clock = [dt.datetime.now(dt.UTC)]
+
+    def tick(minutes: int) -> None:
+        clock[0] += dt.timedelta(minutes=minutes)
+        asyncio.run(run_once(_service(config, clock), include_all=True))
+
+    tick(0)
+    tick(90)  # failing for 1.5 h: still trying
+    assert _rows(config, "destinations")[0]["disabled"] == 0
+    receiver.default = Reply(200)
+    server.feed(
+        "/feed.xml",
+        story_feed(
+            [
+                {
+                    "guid": "n1",
+                    "title": "Kazakhstan hosts Taliban envoy",
+                    "pubDate": clock[0].strftime("%a, %d %b %Y %H:%M:%S +0000"),
+                }
+            ]
+        ),
+    )
+    tick(10)  # a success resets the window
+    assert _rows(config, "destinations")[0]["failing_since"] is None
+    receiver.default = Reply(500)
+    server.feed(
+        "/feed.xml",
+        story_feed(
+            [
+                {
+                    "guid": "n2",
+                    "title": "Kazakhstan invites Taliban minister",
+                    "pubDate": clock[0].strftime("%a, %d %b %Y %H:%M:%S +0000"),
+                }
+            ]
+        ),
+    )
+    tick(10)
+    tick(100)
+    assert _rows(config, "destinations")[0]["disabled"] == 0  # 1h40 since the reset
+    tick(30)  # now 2h10 of failure
+    dest = _rows(config, "destinations")[0]
+    assert dest["disabled"] == 1 and "failing for" in dest["disabled_reason"]
+    assert {r["status"] for r in _rows(config)} >= {"dead", "sent"}
+
+
 @pytest.mark.parametrize(
     ("status", "body", "retried"),
     [
