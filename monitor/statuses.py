@@ -61,10 +61,22 @@ def _parse_ts(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
-def ledger_for(store: Store, pairs: Iterable[tuple[str, str]]) -> Ledger:
+def ledger_for(store: Store, pending: Iterable[Pending], now: dt.datetime) -> Ledger:
+    """The part of the stored ledger these assertions are decided against: the current
+    state of each pair and what lies within the conflict window of their event times.
+    Reading only that keeps each poll's cost flat as the ledger grows."""
+    spans: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = {}
+    for p in pending:
+        when = event_time(p.assertion, p.published, now)
+        key = (p.assertion.subject, p.assertion.jurisdiction)
+        lo, hi = spans.get(key, (when, when))
+        spans[key] = (min(lo, when), max(hi, when))
     ledger = Ledger()
-    for subject, jurisdiction in set(pairs):
-        for row in store.status_entries(subject, jurisdiction):
+    for (subject, jurisdiction), (lo, hi) in spans.items():
+        rows = store.ledger_rows(
+            subject, jurisdiction, ts(lo - CONFLICT_WINDOW), ts(hi + CONFLICT_WINDOW)
+        )
+        for row in rows:
             entry = Entry(_parse_ts(row["event_at"]), row["state"], row["item_id"], row["source"])
             ledger.add(subject, jurisdiction, entry)
     return ledger
@@ -86,7 +98,9 @@ def record(
 ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Status rows and status.changed outbox rows for `pending`, decided against the
     stored ledger (read here, on the database thread)."""
-    ledger = ledger_for(store, ((p.assertion.subject, p.assertion.jurisdiction) for p in pending))
+    if not pending:
+        return [], []
+    ledger = ledger_for(store, pending, now)
     rows, deliveries = [], []
     for p in pending:
         a = p.assertion

@@ -23,6 +23,22 @@ class LedgerMixin(StoreBase):
             params.append(jurisdiction)
         return self._rows(sql + " order by statuses.event_at, statuses.id", params)
 
+    def ledger_rows(self, subject: str, jurisdiction: str, start: str, end: str) -> list[Row]:
+        """What deciding a change needs, without the whole history: the latest non-proposed
+        assertion (the current state), and every assertion between `start` and `end`."""
+        return self._rows(
+            """select event_at, state, item_id, source from (
+                   select * from (select * from statuses
+                       where subject = :s and jurisdiction = :j and state != 'proposed'
+                       order by event_at desc, id desc limit 1)
+                   union
+                   select * from statuses
+                       where subject = :s and jurisdiction = :j
+                       and event_at >= :start and event_at <= :end)
+               order by event_at, id""",
+            {"s": subject, "j": jurisdiction, "start": start, "end": end},
+        )
+
     def status_subjects(self) -> list[str]:
         return [
             r["subject"] for r in self._rows("select distinct subject from statuses order by 1")
