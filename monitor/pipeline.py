@@ -171,7 +171,7 @@ class Poller:
         self.now = now
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._unchanged: list[tuple[int, dict[str, Any]]] = []
-        self.cpu = CpuPool(rules, config.poll.workers)
+        self.cpu = CpuPool(rules, config)
 
     def close(self) -> None:
         self.cpu.close()

@@ -61,35 +61,35 @@ def _parse_ts(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
-def ledger_for(store: Store, pending: Iterable[Pending], now: dt.datetime) -> Ledger:
-    """The part of the stored ledger these assertions are decided against: the current
-    state of each pair and what lies within the conflict window of their event times.
-    Reading only that keeps each poll's cost flat as the ledger grows."""
-    spans: dict[tuple[str, str], tuple[dt.datetime, dt.datetime]] = {}
-    for p in pending:
-        when = event_time(p.assertion, p.published, now)
-        key = (p.assertion.subject, p.assertion.jurisdiction)
-        lo, hi = spans.get(key, (when, when))
-        spans[key] = (min(lo, when), max(hi, when))
+def ledger_for(store: Store, pending: Iterable[Pending]) -> Ledger:
+    """The part of the stored ledger a change is decided against: each pair's current
+    state (its latest non-proposed assertion). An assertion dated before it lands in
+    history; one after it is the news. Reading one row per pair keeps each poll's cost
+    flat however long the ledger grows."""
     ledger = Ledger()
-    for (subject, jurisdiction), (lo, hi) in spans.items():
-        rows = store.ledger_rows(
-            subject, jurisdiction, ts(lo - CONFLICT_WINDOW), ts(hi + CONFLICT_WINDOW)
-        )
-        for row in rows:
+    for subject, jurisdiction in {(p.assertion.subject, p.assertion.jurisdiction) for p in pending}:
+        row = store.current_status(subject, jurisdiction)
+        if row is not None:
             entry = Entry(_parse_ts(row["event_at"]), row["state"], row["item_id"], row["source"])
             ledger.add(subject, jurisdiction, entry)
     return ledger
 
 
-def _conflict(ledger: Ledger, change: Change, when: dt.datetime, item_id: str) -> bool:
+def _conflict(
+    store: Store, ledger: Ledger, change: Change, when: dt.datetime, item_id: str
+) -> bool:
     """Another source asserted the previous state close to this one's time."""
+    start, end = ts(when - CONFLICT_WINDOW), ts(when + CONFLICT_WINDOW)
     rows = ledger.entries.get((change.subject, change.jurisdiction), [])
-    return any(
+    if any(
         e.item_id not in (None, item_id)
         and e.state == change.previous
         and abs(e.when - when) <= CONFLICT_WINDOW
         for e in rows
+    ):
+        return True
+    return store.asserted_near(
+        change.subject, change.jurisdiction, change.previous, start, end, item_id
     )
 
 
@@ -100,13 +100,13 @@ def record(
     stored ledger (read here, on the database thread)."""
     if not pending:
         return [], []
-    ledger = ledger_for(store, pending, now)
+    ledger = ledger_for(store, pending)
     rows, deliveries = [], []
     for p in pending:
         a = p.assertion
         when = event_time(a, p.published, now)
         change = ledger.record(a, p.published, p.item_id, now)
-        conflict = change is not None and _conflict(ledger, change, when, p.item_id)
+        conflict = change is not None and _conflict(store, ledger, change, when, p.item_id)
         rows.append(
             {
                 "subject": a.subject,

@@ -24,13 +24,15 @@ from rules import RuleBook, RuleSet
 MIN_PARSES = 20  # the pool starts at this many parses (earlier ones run in-process)
 
 _RULES: RuleSet | None = None
+_CONFIG: Config | None = None
 
 
-def _init(book: RuleBook) -> None:
-    global _RULES
+def _init(book: RuleBook, config: Config) -> None:
+    global _RULES, _CONFIG
     # Ctrl-C reaches the whole process group; the daemon decides how to stop, not workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _RULES = RuleSet(book)
+    _CONFIG = config
 
 
 def _parse(body: bytes, content_type: str | None, url: str, max_bytes: int) -> ParsedFeed:
@@ -38,7 +40,6 @@ def _parse(body: bytes, content_type: str | None, url: str, max_bytes: int) -> P
 
 
 def _build(
-    config: Config,
     feed: dict[str, Any],
     parsed: ParsedFeed,
     new: list[Item],
@@ -46,17 +47,18 @@ def _build(
 ) -> Any:
     from monitor.pipeline import build_write  # the pipeline imports this module
 
-    if _RULES is None:
+    if _RULES is None or _CONFIG is None:
         raise RuntimeError("worker not initialised")
-    return build_write(config, _RULES, feed, parsed, new, now)
+    return build_write(_CONFIG, _RULES, feed, parsed, new, now)
 
 
 class CpuPool:
     """Runs parse and match jobs in worker processes, or in a thread when none are wanted."""
 
-    def __init__(self, rules: RuleSet, workers: int) -> None:
+    def __init__(self, rules: RuleSet, config: Config) -> None:
         self.rules = rules
-        self.workers = workers
+        self.config = config
+        self.workers = config.poll.workers
         self._pool: Executor | None = None
         self._parses = 0
         self.started = False  # whether worker processes were used at all
@@ -69,7 +71,8 @@ class CpuPool:
             max_workers=self.workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_init,
-            initargs=(self.rules.book,),
+            # The config goes once, here: per job it would be pickled with every feed in it.
+            initargs=(self.rules.book, self.config),
         )
 
     async def parse(
@@ -96,7 +99,7 @@ class CpuPool:
             return await loop.run_in_executor(
                 None, build_write, config, self.rules, feed, parsed, new, now
             )
-        return await loop.run_in_executor(self._pool, _build, config, feed, parsed, new, now)
+        return await loop.run_in_executor(self._pool, _build, feed, parsed, new, now)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -23,21 +23,26 @@ class LedgerMixin(StoreBase):
             params.append(jurisdiction)
         return self._rows(sql + " order by statuses.event_at, statuses.id", params)
 
-    def ledger_rows(self, subject: str, jurisdiction: str, start: str, end: str) -> list[Row]:
-        """What deciding a change needs, without the whole history: the latest non-proposed
-        assertion (the current state), and every assertion between `start` and `end`."""
-        return self._rows(
-            """select event_at, state, item_id, source from (
-                   select * from (select * from statuses
-                       where subject = :s and jurisdiction = :j and state != 'proposed'
-                       order by event_at desc, id desc limit 1)
-                   union
-                   select * from statuses
-                       where subject = :s and jurisdiction = :j
-                       and event_at >= :start and event_at <= :end)
-               order by event_at, id""",
-            {"s": subject, "j": jurisdiction, "start": start, "end": end},
+    def current_status(self, subject: str, jurisdiction: str) -> Row | None:
+        """The latest non-proposed assertion of a pair: its current state."""
+        rows = self._rows(
+            """select event_at, state, item_id, source from statuses
+               where subject = ? and jurisdiction = ? and state != 'proposed'
+               order by event_at desc, id desc limit 1""",
+            [subject, jurisdiction],
         )
+        return rows[0] if rows else None
+
+    def asserted_near(
+        self, subject: str, jurisdiction: str, state: str, start: str, end: str, item_id: str
+    ) -> bool:
+        """Whether another item asserted `state` for the pair between `start` and `end`."""
+        row = self.db.execute(
+            """select 1 from statuses where subject = ? and jurisdiction = ? and state = ?
+               and event_at between ? and ? and item_id is not null and item_id != ? limit 1""",
+            [subject, jurisdiction, state, start, end, item_id],
+        ).fetchone()
+        return row is not None
 
     def status_subjects(self) -> list[str]:
         return [
