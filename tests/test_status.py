@@ -318,3 +318,30 @@ def test_run_once_sends_status_changed_and_status_shows_the_ledger(tmp_path: Pat
     assert view["kazakhstan"]["state"] == "delisted"
     assert [h["state"] for h in view["kazakhstan"]["history"]] == ["banned", "delisted", "delisted"]
     assert view["russia"]["state"] == "banned" and view["kyrgyzstan"]["state"] == "banned"
+
+
+def test_two_sources_disagreeing_within_a_week_are_flagged(tmp_path, server, cli):
+    from conftest import rss as rss_doc
+    from conftest import write_config as config_file
+
+    items = [
+        {"guid": "keep", "title": "Tajikistan keeps the Taliban on its list of banned organizations",
+         "description": "Dushanbe said the ban on the Taliban stays in force.",
+         "pubDate": "Mon, 02 Jun 2025 09:00:00 +0000"},
+        {"guid": "drop", "title": "Tajikistan removes the Taliban from its list of banned organizations",
+         "description": "Tajikistan removed the Taliban from the list of prohibited organizations.",
+         "pubDate": "Wed, 04 Jun 2025 09:00:00 +0000"},
+    ]  # fmt: skip
+    url = server.feed("/tj.xml", rss_doc(items))
+    config = config_file(
+        tmp_path / "c.yaml",
+        feeds=[{"url": url}],
+        poll={"backfill": "36500d"},
+        destinations=[{"name": "hook", "type": "webhook", "url": server.url + "/hook",
+                       "rules": ["taliban-legal-status"], "events": ["status.changed"]}],
+    )  # fmt: skip
+    assert cli("run", "--once", config=config).exit_code == 0
+    events = [json.loads(p.body) for p in server.posts("/hook")]
+    changes = [e for e in events if e["jurisdiction"] == "tajikistan"]
+    assert [(e["from"], e["to"]) for e in changes] == [("banned", "delisted")]
+    assert changes[0]["conflict"] is True
