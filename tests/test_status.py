@@ -325,10 +325,12 @@ def test_two_sources_disagreeing_within_a_week_are_flagged(tmp_path, server, cli
     from conftest import write_config as config_file
 
     items = [
-        {"guid": "keep", "title": "Tajikistan keeps the Taliban on its list of banned organizations",
+        {"guid": "keep",
+         "title": "Tajikistan keeps the Taliban on its list of banned organizations",
          "description": "Dushanbe said the ban on the Taliban stays in force.",
          "pubDate": "Mon, 02 Jun 2025 09:00:00 +0000"},
-        {"guid": "drop", "title": "Tajikistan removes the Taliban from its list of banned organizations",
+        {"guid": "drop",
+         "title": "Tajikistan removes the Taliban from its list of banned organizations",
          "description": "Tajikistan removed the Taliban from the list of prohibited organizations.",
          "pubDate": "Wed, 04 Jun 2025 09:00:00 +0000"},
     ]  # fmt: skip
