@@ -17,6 +17,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
 
+from monitor.health import destination_health, feed_health
 from monitor.ledgerview import ledger_view
 from monitor.slack import safe_link
 from storage import NotFoundError, StorageError, Store, ts
@@ -153,15 +154,9 @@ class ReviewApp:
             store.close()
         out = ["<table><tr><th>feed</th><th>health</th><th>next check</th></tr>"]
         for r in rows:
-            if r["disabled"]:
-                health = f"disabled: {_e(r['disabled_reason'])}"
-            elif r["last_error"]:
-                health = f"failing ×{r['consecutive_failures']}: {_e(r['last_error'])}"
-            else:
-                health = f"ok, last {_e(r['last_ok_at'] or 'never')}"
             out.append(
                 f"<tr><td>{_e(r['title'] or '')}<div class='ev'>{_e(r['url'])}</div></td>"
-                f"<td>{health}</td><td>{_e(r['next_check_at'])}</td></tr>"
+                f"<td>{_e(feed_health(r))}</td><td>{_e(r['next_check_at'])}</td></tr>"
             )
         out.append("</table>")
         return _page("Feeds", "".join(out))
@@ -174,8 +169,7 @@ class ReviewApp:
             store.close()
         out = ["<ul>"]
         for d in dests:
-            state = f"disabled: {_e(d['disabled_reason'])}" if d["disabled"] else "ok"
-            out.append(f"<li>{_e(d['name'])}: {state}</li>")
+            out.append(f"<li>{_e(d['name'])}: {_e(destination_health(d))}</li>")
         out.append("</ul><table><tr><th>id</th><th>status</th><th>destination</th><th>event</th>")
         out.append("<th>attempts</th><th>last error</th></tr>")
         for r in rows:

@@ -46,6 +46,16 @@ def _where(ev: dict[str, Any]) -> str:
     return f"{ev['field']}[{ev['start']}:{ev['end']}]"
 
 
+def rules_option(fn: F) -> F:
+    return click.option(
+        "--rules",
+        "rule_paths",
+        multiple=True,
+        type=click.Path(exists=True),
+        help="Rule file or folder (repeatable). Default: the configured rules.",
+    )(fn)
+
+
 def json_option(fn: F) -> F:
     return click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")(fn)
 
@@ -91,6 +101,7 @@ __all__ = [
     "json_option",
     "main",
     "pass_ctx",
+    "rules_option",
     "utcnow",
 ]
 

@@ -16,6 +16,7 @@ from monitor.cli.base import (
     pass_ctx,
     utcnow,
 )
+from monitor.health import feed_health
 from monitor.netguard import check_url_policy, check_url_syntax
 
 # -- feeds ----------------------------------------------------------------------------------
@@ -87,10 +88,7 @@ def feeds_status(obj: Context, as_json: bool) -> None:
         emit_json({k: r[k] for k in keys} for r in rows)
         return
     for r in rows:
-        health = "ok" if not r["last_error"] else f"failing x{r['consecutive_failures']}"
-        if r["disabled"]:
-            health = f"disabled ({r['disabled_reason'] or ''})"
-        click.echo(f"{r['id']:>4}  {health}  {r['url']}")
+        click.echo(f"{r['id']:>4}  {feed_health(r)}  {r['url']}")
         click.echo(f"      last ok: {r['last_ok_at'] or 'never'}  next: {r['next_check_at']}")
         if r["last_error"]:
             click.echo(f"      last error: {r['last_error']} ({r['last_error_at']})")

@@ -14,6 +14,7 @@ from monitor.cli.base import (
     pass_ctx,
     utcnow,
 )
+from monitor.health import destination_health
 
 # -- deliveries and config --------------------------------------------------------------------
 
@@ -41,13 +42,7 @@ def deliveries_list(obj: Context, failed: bool, dead: bool, limit: int, as_json:
         emit_json(rows)
         return
     for d in store.destinations():
-        if d["disabled"]:
-            health = f"DISABLED since {d['disabled_at']}: {d['disabled_reason']}"
-        elif d["consecutive_failures"]:
-            health = f"failing x{d['consecutive_failures']}: {d['last_error']}"
-        else:
-            health = f"ok (last success {d['last_success_at'] or 'never'})"
-        click.echo(f"destination {d['name']}: {health}")
+        click.echo(f"destination {d['name']}: {destination_health(d)}")
     for r in rows:
         err = f"  {r['last_error']}" if r["last_error"] else ""
         click.echo(

@@ -18,6 +18,7 @@ from monitor.cli.base import (
     json_option,
     main,
     pass_ctx,
+    rules_option,
     utcnow,
 )
 from monitor.errors import MonitorError
@@ -52,13 +53,7 @@ def rules_check(obj: Context, paths: tuple[str, ...]) -> None:
 
 @main.command("match")
 @click.argument("source")
-@click.option(
-    "--rules",
-    "rule_paths",
-    multiple=True,
-    type=click.Path(exists=True),
-    help="Rule file or folder (repeatable). Default: the configured rules.",
-)
+@rules_option
 @click.option("--seed", is_flag=True, help="Start the status ledger from the rule files' seeds.")
 @json_option
 @pass_ctx
@@ -91,13 +86,7 @@ def match_cmd(
 
 
 @main.command()
-@click.option(
-    "--rules",
-    "rule_paths",
-    multiple=True,
-    type=click.Path(exists=True),
-    help="Rule file or folder (repeatable). Default: the configured rules.",
-)
+@rules_option
 @click.option("--since", help="Only items published (or fetched) on or after this date.")
 @json_option
 @pass_ctx
