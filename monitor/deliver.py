@@ -30,7 +30,7 @@ from monitor.netguard import AddressPolicy, Guard, explain, guarded_transport, n
 from monitor.ratelimit import TokenBucket
 from monitor.signing import signed_headers
 from monitor.slack import render
-from storage import Store, ts
+from storage import Store, parse_ts, ts
 
 log = logging.getLogger("newsmon.deliver")
 
@@ -224,7 +224,7 @@ class Outbox:
                 "failing_since": since,
             },
         )
-        outage = (now - _parse_ts(since)).total_seconds()
+        outage = (now - parse_ts(since)).total_seconds()
         if outage >= self.config.delivery.disable_after:
             # Failing without a single success for this long: stop and say so, as Svix
             # does after five days, instead of retrying into the void.
@@ -314,10 +314,6 @@ async def _first(*events: asyncio.Event) -> None:
     finally:
         for w in waiters:
             w.cancel()
-
-
-def _parse_ts(value: str) -> dt.datetime:
-    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
 
 
 def _scrub(text: str, url: str) -> str:

@@ -30,7 +30,7 @@ from monitor.statuses import record as record_statuses
 from monitor.workers import CpuPool
 from rules import Match, RuleSet
 from rules.status import extract
-from storage import NotFoundError, StorageError, Store, ts
+from storage import NotFoundError, StorageError, Store, parse_ts, ts
 
 log = logging.getLogger("newsmon.poll")
 
@@ -311,7 +311,7 @@ class Poller:
             # Gone: the publisher says it will not come back (RELIABILITY F11).
             values |= {"disabled": 1, "disabled_reason": "HTTP 410 Gone"}
         events: list[dict[str, Any]] = []
-        broken_for = (now - _parse_ts(since)).total_seconds()
+        broken_for = (now - parse_ts(since)).total_seconds()
         if not feed.get("broken_notified") and (
             broken_for >= self.config.poll.broken_after or e.status == 410
         ):
@@ -332,7 +332,3 @@ def broken_event(feed: dict[str, Any], error: str, since: str, now: dt.datetime)
         "consecutive_failures": int(feed["consecutive_failures"]) + 1,
         "created_at": iso(now),
     }
-
-
-def _parse_ts(value: str) -> dt.datetime:
-    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)

@@ -17,7 +17,7 @@ from monitor.events import event_id, iso, rule_info
 from monitor.outboxrows import queue
 from rules import Rule
 from rules.ledger import Assertion, Change, Entry, Ledger, event_time
-from storage import Store, ts
+from storage import Store, parse_ts, ts
 
 CONFLICT_WINDOW = dt.timedelta(days=7)
 
@@ -57,10 +57,6 @@ def seed_rows(rules: Iterable[Rule], now: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def _parse_ts(value: str) -> dt.datetime:
-    return dt.datetime.strptime(value, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=dt.UTC)
-
-
 def ledger_for(store: Store, pending: Iterable[Pending]) -> Ledger:
     """The part of the stored ledger a change is decided against: each pair's current
     state (its latest non-proposed assertion). An assertion dated before it lands in
@@ -70,7 +66,7 @@ def ledger_for(store: Store, pending: Iterable[Pending]) -> Ledger:
     for subject, jurisdiction in {(p.assertion.subject, p.assertion.jurisdiction) for p in pending}:
         row = store.current_status(subject, jurisdiction)
         if row is not None:
-            entry = Entry(_parse_ts(row["event_at"]), row["state"], row["item_id"], row["source"])
+            entry = Entry(parse_ts(row["event_at"]), row["state"], row["item_id"], row["source"])
             ledger.add(subject, jurisdiction, entry)
     return ledger
 

@@ -12,7 +12,8 @@ import html
 import json
 import secrets
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -62,12 +63,20 @@ class ReviewApp:
         self.now = now
         self.token = secrets.token_urlsafe(16)
 
+    @contextmanager
+    def _store(self) -> Iterator[Store]:
+        """A connection for one request (sqlite3 objects stay in the thread that made them)."""
+        store = Store(self.database)
+        try:
+            yield store
+        finally:
+            store.close()
+
     def matches(self, query: dict[str, list[str]]) -> bytes:
         rule = (query.get("rule") or [""])[0]
         label = (query.get("label") or [""])[0]
         search = (query.get("q") or [""])[0]
-        store = Store(self.database)
-        try:
+        with self._store() as store:
             if search:
                 try:
                     rows = store.search_matches(search, 200)
@@ -75,8 +84,6 @@ class ReviewApp:
                     rows = []
             else:
                 rows = store.matches(rule_id=rule or None, limit=200, label=label or None)
-        finally:
-            store.close()
         out = [
             "<form method='get'><input name='q' placeholder='search' value='"
             + _e(search)
@@ -120,18 +127,12 @@ class ReviewApp:
         value = (form.get("label") or [""])[0]
         if value not in ("relevant", "irrelevant", "none"):
             raise ValueError(value)
-        store = Store(self.database)
-        try:
+        with self._store() as store:
             store.label_match(match_id, None if value == "none" else value, ts(self.now()), None)
-        finally:
-            store.close()
 
     def status(self) -> bytes:
-        store = Store(self.database)
-        try:
+        with self._store() as store:
             views = [ledger_view(s, store.status_entries(s)) for s in store.status_subjects()]
-        finally:
-            store.close()
         out = [
             "<table><tr><th>subject</th><th>jurisdiction</th><th>state</th><th>history</th></tr>"
         ]
@@ -147,11 +148,8 @@ class ReviewApp:
         return _page("Legal status", "".join(out))
 
     def feeds(self) -> bytes:
-        store = Store(self.database)
-        try:
+        with self._store() as store:
             rows = store.feeds()
-        finally:
-            store.close()
         out = ["<table><tr><th>feed</th><th>health</th><th>next check</th></tr>"]
         for r in rows:
             out.append(
@@ -162,11 +160,8 @@ class ReviewApp:
         return _page("Feeds", "".join(out))
 
     def deliveries(self) -> bytes:
-        store = Store(self.database)
-        try:
+        with self._store() as store:
             dests, rows = store.destinations(), store.deliveries(None, 200)
-        finally:
-            store.close()
         out = ["<ul>"]
         for d in dests:
             out.append(f"<li>{_e(d['name'])}: {_e(destination_health(d))}</li>")

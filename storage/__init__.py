@@ -4,6 +4,6 @@ Imports nothing from `monitor` or `rules`.
 """
 
 from storage.errors import DatabaseOpenError, NotFoundError, StorageError
-from storage.store import Store, ts
+from storage.store import Store, parse_ts, ts
 
-__all__ = ["DatabaseOpenError", "NotFoundError", "StorageError", "Store", "ts"]
+__all__ = ["DatabaseOpenError", "NotFoundError", "StorageError", "Store", "parse_ts", "ts"]

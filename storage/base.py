@@ -23,9 +23,17 @@ from storage.schema import migrations
 Row = dict[str, Any]
 
 
+TS_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
+
+
 def ts(when: dt.datetime) -> str:
     """A UTC timestamp that sorts as text: 2026-11-27T19:33:16.000000Z."""
-    return when.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return when.astimezone(dt.UTC).strftime(TS_FORMAT)
+
+
+def parse_ts(value: str) -> dt.datetime:
+    """The datetime a `ts()` string stands for (UTC)."""
+    return dt.datetime.strptime(value, TS_FORMAT).replace(tzinfo=dt.UTC)
 
 
 class StoreBase:

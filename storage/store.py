@@ -8,12 +8,12 @@ part per concern: feeds and items (base), review, the status ledger, the outbox.
 
 from __future__ import annotations
 
-from storage.base import Row, StoreBase, ts
+from storage.base import Row, StoreBase, parse_ts, ts
 from storage.ledger import LedgerMixin
 from storage.outbox import OutboxMixin
 from storage.review import ReviewMixin
 
-__all__ = ["Row", "Store", "ts"]
+__all__ = ["Row", "Store", "parse_ts", "ts"]
 
 
 class Store(ReviewMixin, LedgerMixin, OutboxMixin, StoreBase):
