@@ -1,28 +1,36 @@
 """Compile a RuleBook into one index for all rules: cost per item does not grow with rules.
 
-Pure. No I/O. The only module that imports pyahocorasick.
+Pure. No I/O. The only module that imports ahocorasick_rs.
 
 Every term, alias and context becomes a *pattern* (folded words plus a mode). Patterns are
-found in one pass over an item's distinct words: single words and phrase heads by dict
-lookup of every inflected surface form (expanded here, once), prefixes by a lookup per
-prefix length, and unspaced scripts (CJK, Thai) by one Aho-Corasick automaton. What a word
-starts is remembered (`head_entries`), so a word seen before costs one set operation.
-Each pattern feeds one or more *atoms* (a term, an entity, an entity's exclusion contexts,
-a regex), and each rule is indexed under atoms of which one must be present for it to
-match, and carries the other such clauses (`requires`), so an item only evaluates the rules
-it could satisfy.
+found in one pass of one Aho-Corasick automaton (Rust) over an item's words joined by
+single spaces (" w1 w2 ... wn ", UTF-8): each pattern is a key wrapped in spaces
+(" invited taliban "), so every key found starts and ends at word boundaries and no
+per-word Python work is done for words that start nothing. Inflected phrases are
+expanded into every combination of surface forms when there are few; otherwise the key is
+the first word's form (or, for words with many forms, their common stem) and the rest is
+checked per hit. Prefixes (`word*`) are keys without the closing space.
+Unspaced scripts (CJK, Thai) have their own automaton over the folded text.
+Each pattern feeds one *atom* (a term, an entity, an entity's exclusion contexts, a regex),
+and each rule is indexed under atoms of which one must be present for it to match, and
+carries the other such clauses (`requires`), so an item only evaluates the rules it could
+satisfy; the rules under one atom share a gate (the union of their next clauses), so an
+entity that appears without any of its rules' other terms costs one set operation.
 """
 
 from __future__ import annotations
 
+import gc
 import re
-import threading
 from collections import defaultdict
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
+from itertools import product
+from math import prod
+from os.path import commonprefix
 from typing import Any
 
-import ahocorasick
+import ahocorasick_rs
 
 from rules.inflect import forms
 from rules.model import FIELDS, EntityRef, Group, Mode, Node, Op, Regex, Rule, RuleBook, Term
@@ -33,8 +41,14 @@ _forms = lru_cache(maxsize=1 << 16)(forms)
 # Node codes of compiled conditions (see `Compiled.program`).
 LEAF, ALL, ANY, NONE = 0, 1, 2, 3
 _OPS = {Op.ALL: ALL, Op.ANY: ANY, Op.NONE: NONE}
-# Words remembered per index before the memo starts over (bounds memory on endless feeds).
-_MEMO_MAX = 200_000
+# An inflected phrase becomes one key per combination of its words' forms up to this many;
+# beyond, its first word is the key and the rest is verified per hit.
+_EXPAND_MAX = 64
+# A word with more forms than this (Russian: ~150) is found by its stem, the forms' common
+# prefix, and the whole word checked against the forms: fewer keys, a smaller automaton.
+_FORMS_MAX = 16
+# Built in a fraction of the time of a DFA for 100,000 keys, and nearly as fast to search.
+_NFA = ahocorasick_rs.Implementation.ContiguousNFA
 
 
 @dataclass(frozen=True)
@@ -65,31 +79,43 @@ def unspaced_key(term: Term) -> str | None:
     return " ".join(fold(chunk.rstrip("*")) for chunk in body.split())
 
 
-# What a word starts: (number of words, atoms fed, the pattern, forms of one of its other
-# words, at least one of which the text must contain, or None), one per pattern.
-Entry = tuple[int, tuple[int, ...], Pattern, frozenset[str] | None]
+# What a key of the word automaton finds: (number of words, atom fed, what the words after
+# the first must be (the pattern, or for two words the forms of the second) or None when the
+# key spells them, the forms the whole first word must be one of when the key is its stem
+# or None).
+Entry = tuple[int, int, Pattern | frozenset[bytes] | None, frozenset[bytes] | None]
+# A rule index entry per atom: (rules with no further clause, the union of the next clause
+# of the other rules, those other rules).
+AtomRules = tuple[tuple[int, ...], frozenset[int], tuple[int, ...]]
 
 
 @dataclass
 class Compiled:
-    """The index. Built once; read-only while matching (safe to share between threads),
-    apart from the word memo, whose updates are idempotent and made under a lock."""
+    """The index. Built once; read-only while matching (safe to share between threads)."""
 
     book: RuleBook
     patterns: list[Pattern] = field(default_factory=list)
     pattern_atoms: list[list[int]] = field(default_factory=list)
-    # surface form of a pattern's first word -> pattern ids
-    heads: dict[str, list[int]] = field(default_factory=dict)
-    # prefix length -> prefix -> pattern ids, for patterns whose first word is `word*`
-    prefixes: dict[int, dict[str, list[int]]] = field(default_factory=dict)
-    unspaced: Any = None  # ahocorasick.Automaton over folded text, or None
+    # key of the word automaton -> what it finds, while building
+    keys: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    words_ac: Any = None  # ahocorasick_rs.BytesAhoCorasick over b" w1 w2 ... ", or None
+    # per key index: (atom, index of its last word after the first) for keys that spell
+    # their pattern, and the entries that need a check
+    word_entries: list[tuple[tuple[tuple[int, int], ...], tuple[Entry, ...]]] = field(
+        default_factory=list
+    )
+    # unspaced-script substring -> pattern ids, while building; then the automaton over
+    # folded text (ahocorasick_rs.AhoCorasick, or None) and pattern ids per key index
+    unspaced_keys: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    unspaced: Any = None
+    unspaced_pids: list[list[int]] = field(default_factory=list)
     atom_names: list[tuple[str, str]] = field(default_factory=list)  # (kind, value)
     term_atom: dict[tuple[tuple[str, ...], Mode, frozenset[int]], int] = field(default_factory=dict)
     entity_atom: dict[str, int] = field(default_factory=dict)
     not_atom: dict[str, int] = field(default_factory=dict)  # entity id -> context atom
     regex_atom: dict[str, int] = field(default_factory=dict)
     regexes: dict[int, re.Pattern[str]] = field(default_factory=dict)
-    rules_by_atom: dict[int, list[int]] = field(default_factory=dict)
+    rules_by_atom: dict[int, AtomRules] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)  # rules evaluated on every item
     rules: tuple[Rule, ...] = ()
     # context atom -> entity atom, for entities with `not` contexts
@@ -99,14 +125,10 @@ class Compiled:
     # per rule: its condition as nested tuples (see `program`) and its fields
     programs: list[tuple[Any, ...]] = field(default_factory=list)
     rule_fields: list[frozenset[str]] = field(default_factory=list)
-    # word memo: every word looked up, and those that start a pattern -> entries
     # atoms of terms only status extraction reads: found on demand (Prepared.leaf_hits),
     # not in the pass over every item -> their patterns
     # (and, for unspaced scripts, the substring to find)
     lazy: dict[int, list[tuple[Pattern, str | None]]] = field(default_factory=dict)
-    seen_words: set[str] = field(default_factory=set)
-    head_entries: dict[str, tuple[Entry, ...]] = field(default_factory=dict)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -131,18 +153,31 @@ class Compiled:
         pid = len(self.patterns)
         self.patterns.append(Pattern(tuple(slots)))
         self.pattern_atoms.append([atom])
-        head = slots[0]
         if key is not None:
-            if self.unspaced is None:
-                self.unspaced = ahocorasick.Automaton()
             # Unspaced scripts have no word boundaries to respect: substring search.
-            existing = self.unspaced.get(key, [])
-            self.unspaced.add_word(key, [*existing, pid])
-        elif isinstance(head, str):
-            self.prefixes.setdefault(len(head), {}).setdefault(head, []).append(pid)
+            self.unspaced_keys[key].append(pid)
+            return
+        pat = self.patterns[pid]
+        n = len(slots)
+        choices = [(s,) if isinstance(s, str) else sorted(s) for s in slots]
+        # A prefix can only end a key: after it, the key would need the rest of its word.
+        spelled = all(not isinstance(s, str) and len(s) <= _FORMS_MAX for s in slots[:-1])
+        if spelled and prod(map(len, choices)) <= _EXPAND_MAX:
+            end = "" if isinstance(slots[-1], str) else " "
+            for combo in product(*choices):
+                self.keys[" " + " ".join(combo) + end].append((n, atom, None, None))
+            return
+        rest: Pattern | frozenset[bytes] | None = pat if n > 1 else None
+        if n == 2 and not isinstance(slots[1], str):
+            rest = frozenset(f.encode() for f in slots[1])  # checked on the bytes, no split
+        head = slots[0]
+        if isinstance(head, str):
+            self.keys[" " + head].append((n, atom, rest, None))
+        elif len(head) > _FORMS_MAX and len(stem := commonprefix(choices[0])) >= 3:
+            self.keys[" " + stem].append((n, atom, rest, frozenset(f.encode() for f in head)))
         else:
-            for f in head:
-                self.heads.setdefault(f, []).append(pid)
+            for form in choices[0]:
+                self.keys[" " + form + " "].append((n, atom, rest, None))
 
     def term(self, term: Term, lazy: bool = False) -> int:
         key = (term.words, term.mode, term.prefixes)
@@ -216,34 +251,6 @@ class Compiled:
             return (LEAF, atom, "entity", node.entity_id, False)
         return (LEAF, atom, "regex", node.pattern, True)
 
-    # -- matching support --------------------------------------------------------------------
-
-    def learn(self, words: set[str]) -> None:
-        """Remember which patterns each of `words` starts (by surface form or prefix)."""
-        found: dict[str, tuple[Entry, ...]] = {}
-        heads, prefixes = self.heads, self.prefixes
-        for w in words:
-            pids = list(heads.get(w, ()))
-            for length, table in prefixes.items():
-                if len(w) >= length and (more := table.get(w[:length])):
-                    pids.extend(more)
-            if pids:
-                found[w] = tuple(self._entry(pid) for pid in pids)
-        with self._lock:
-            if len(self.seen_words) > _MEMO_MAX:
-                self.seen_words = set()
-                self.head_entries = {}
-            self.head_entries.update(found)
-            self.seen_words |= words
-
-    def _entry(self, pid: int) -> Entry:
-        pat = self.patterns[pid]
-        # For a phrase, the fewest forms among its later (non-prefix) words: a cheap test
-        # that skips checking "the ban" at every "the" of a text without "ban".
-        others = [s for s in pat.slots[1:] if not isinstance(s, str)]
-        need = min(others, key=len) if others else None
-        return (len(pat.slots), tuple(self.pattern_atoms[pid]), pat, need)
-
 
 def _size(clause: frozenset[int]) -> int:
     return len(clause)
@@ -272,6 +279,18 @@ def _leaves(node: Node) -> list[Node]:
 
 
 def compile_book(book: RuleBook) -> Compiled:
+    # Compiling makes ~10^5 small tuples that all live on: the cyclic collector would run
+    # again and again over the growing heap for nothing (half the time at 10,000 rules).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _compile(book)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _compile(book: RuleBook) -> Compiled:
     c = Compiled(book=book, rules=book.rules)
     for ent in book.entities.values():
         atom = c._atom("entity", ent.id)
@@ -306,8 +325,27 @@ def compile_book(book: RuleBook) -> Compiled:
         first = min(clauses, key=_size)
         for atom in first:
             by_atom[atom].append(idx)
-        c.requires.append(tuple(cl for cl in clauses if cl is not first))
-    c.rules_by_atom = dict(by_atom)
-    if c.unspaced is not None:
-        c.unspaced.make_automaton()
+        # Smallest first: the first is the one the rule's atom gate is built from.
+        c.requires.append(tuple(sorted((cl for cl in clauses if cl is not first), key=_size)))
+    for atom, idxs in by_atom.items():
+        direct = tuple(i for i in idxs if not c.requires[i])
+        gated = tuple(i for i in idxs if c.requires[i])
+        gate = frozenset().union(*(c.requires[i][0] for i in gated))
+        c.rules_by_atom[atom] = (direct, gate, gated)
+    if c.keys:
+        keys = list(c.keys)
+        c.words_ac = ahocorasick_rs.BytesAhoCorasick(
+            [k.encode() for k in keys], implementation=_NFA
+        )
+        c.word_entries = [
+            (
+                tuple((e[1], e[0] - 1) for e in c.keys[k] if e[2] is None and e[3] is None),
+                tuple(e for e in c.keys[k] if e[2] is not None or e[3] is not None),
+            )
+            for k in keys
+        ]
+    if c.unspaced_keys:
+        c.unspaced = ahocorasick_rs.AhoCorasick(list(c.unspaced_keys), implementation=_NFA)
+        c.unspaced_pids = list(c.unspaced_keys.values())
+    c.keys, c.unspaced_keys = {}, {}  # only the automata are needed from here on
     return c

@@ -6,6 +6,7 @@ Reads rule files; no other I/O. Nothing is half-loaded: any problem raises RuleF
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import re
 from collections.abc import Iterable
 from importlib import resources
@@ -146,6 +147,9 @@ def _to_python(node: yaml.Node) -> Any:
 
 
 _SCALARS = yaml.SafeLoader("")
+# libyaml's parser when PyYAML was built with it: the same nodes and marks, 10x faster on
+# rule files of thousands of rules.
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 def _scalar(node: yaml.Node) -> Any:
@@ -295,7 +299,7 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
 def _load_one(path: Path, text: str) -> tuple[list[Entity], list[Rule], list[Problem], Any]:
     file = str(path)
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        node = yaml.compose(text, Loader=_LOADER)
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -383,10 +387,23 @@ def shipped_paths() -> list[Path]:
 
 def load(paths: Iterable[str | Path] = (), destinations: set[str] | None = None) -> RuleBook:
     """Load rule files (the shipped ones when `paths` is empty) or raise RuleFileError."""
+    # Loading builds ~10^6 objects that all live on; the cyclic collector would rescan the
+    # growing heap many times over (most of the time taken by 10,000 rules).
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        return _load(paths, destinations)
+    finally:
+        if enabled:
+            gc.enable()
+
+
+def _load(paths: Iterable[str | Path], destinations: set[str] | None) -> RuleBook:
     files = rule_files(paths) or shipped_paths()
     problems: list[Problem] = []
     entities: dict[str, Entity] = {}
     rules: list[Rule] = []
+    rule_ids: set[str] = set()
     raws: dict[str, Any] = {}
     for path in files:
         try:
@@ -402,8 +419,9 @@ def load(paths: Iterable[str | Path] = (), destinations: set[str] | None = None)
                 problems.append(Problem(str(path), f"entity {ent.id!r} declared twice"))
             entities[ent.id] = ent
         for r in rls:
-            if any(x.id == r.id for x in rules):
+            if r.id in rule_ids:
                 problems.append(Problem(str(path), "rule id declared twice", rule_id=r.id))
+            rule_ids.add(r.id)
             rules.append(r)
     problems.extend(_check_references(entities, rules, destinations, raws))
     if problems:

@@ -85,35 +85,36 @@ class Prepared:
             self._resolve_contexts()
 
     def _scan(self, f: Field) -> None:
-        c, words, name = self.c, f.words, f.name
-        hits = self.hits
-        present = set(words)
-        if not present <= c.seen_words:
-            c.learn(present - c.seen_words)
-        entries = c.head_entries
-        n_words = len(words)
-        for w in present & entries.keys():
-            positions: list[int] = []
-            for n, atoms, pat, need in entries[w]:
-                if need is not None and need.isdisjoint(present):
-                    continue
-                if not positions:
-                    # Positions of w, found in C (list.index) rather than by a Python loop.
-                    i = words.index(w)
-                    positions.append(i)
-                    for _ in range(words.count(w) - 1):
-                        i = words.index(w, i + 1)
-                        positions.append(i)
-                for i in positions:
-                    if n == 1 or (i + n <= n_words and pat.accepts(words, i)):
-                        hit = (name, i, i + n - 1)
-                        for atom in atoms:
-                            hits[atom].append(hit)
+        c, name, hits = self.c, f.name, self.hits
+        if c.words_ac is not None:
+            joined, entries_of = f.joined, c.word_entries
+            count = joined.count
+            # Keys start with a space: the word a key starts at is the number of spaces
+            # before it. Hits come nearly in order, so spaces are counted from the last one.
+            at = i = 0
+            for key, start, end in c.words_ac.find_matches_as_indexes(joined, overlapping=True):
+                i = i + count(b" ", at, start) if start >= at else count(b" ", 0, start)
+                at = start
+                spelled, checked = entries_of[key]
+                for atom, last in spelled:
+                    hits[atom].append((name, i, i + last))
+                for n, atom, rest, head in checked:
+                    if head is not None and joined[start + 1 : joined.find(b" ", end)] not in head:
+                        continue  # the key was the stem of the first word: check the word
+                    if rest.__class__ is frozenset:
+                        # A two-word phrase: the word after the first, read off the bytes.
+                        s1 = joined.find(b" ", end - 1)
+                        s2 = joined.find(b" ", s1 + 1)
+                        if s2 == -1 or joined[s1 + 1 : s2] not in rest:
+                            continue
+                    elif rest is not None and not rest.accepts(f.words, i):
+                        continue
+                    hits[atom].append((name, i, i + n - 1))
         if c.unspaced is not None and f.has_unspaced:
             starts = [start for start, _ in f.spans]
-            for end, pids in c.unspaced.iter(f.folded):
-                k = max(0, bisect_right(starts, end) - 1)
-                for pid in pids:
+            for key, _, end in c.unspaced.find_matches_as_indexes(f.folded, overlapping=True):
+                k = max(0, bisect_right(starts, end - 1) - 1)
+                for pid in c.unspaced_pids[key]:
                     for atom in c.pattern_atoms[pid]:
                         hits[atom].append((name, k, k))
 
@@ -328,21 +329,26 @@ class RuleSet:
         c = self.compiled
         hits = p.hits
         by_atom = c.rules_by_atom
+        present = set(hits)  # a set: isdisjoint with a set iterates the smaller side
+        requires = c.requires
         candidates: set[int] = set(c.always)
-        for atom in hits.keys() & by_atom.keys():
-            candidates.update(by_atom[atom])
+        for atom in present & by_atom.keys():
+            direct, gate, gated = by_atom[atom]
+            candidates.update(direct)
+            if gate.isdisjoint(present):
+                continue  # none of these rules has its next clause in the item
+            for idx in gated:
+                for clause in requires[idx]:
+                    if clause.isdisjoint(present):
+                        break
+                else:
+                    candidates.add(idx)
         if not candidates:
             return []
-        present = set(hits)
         item_fields = p.fields.keys()
         out: list[Match] = []
-        requires = c.requires
         for idx in sorted(candidates):
-            for clause in requires[idx]:
-                if clause.isdisjoint(present):
-                    break
-            else:
-                self._evaluate(p, idx, item_fields, out)
+            self._evaluate(p, idx, item_fields, out)
         return out
 
     def _evaluate(self, p: Prepared, idx: int, item_fields: Any, out: list[Match]) -> None:

@@ -10,7 +10,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import chain
+from itertools import accumulate
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -20,6 +20,7 @@ _WS = re.compile(r"\s+")
 # A "word" is a run of letters, digits or combining marks. Apostrophes and hyphens split
 # words, in patterns and in texts alike, so "Tehreek-e-Taliban" is three words on both sides.
 WORD_RE = re.compile(r"\w+")
+_WORD_SPLIT = re.compile(r"(\w+)")
 # Sentence ends: terminal punctuation followed by space, or a line break in the source.
 _SENTENCE_END = re.compile(r"[.!?…。！？؟]+[\"'»”)\]]*\s|\n")
 # Characters removed outright: controls, bidi overrides and zero-width marks can hide or
@@ -115,26 +116,51 @@ class _RunTable(dict[str, str]):
         return folded
 
 
-class _TokenTable(dict[str, tuple[str, ...]]):
-    """Tokens of raw text (split at ASCII non-word characters and whitespace) -> their
-    folded words. A token with a character of an unspaced script is noted in _UNSPACED."""
+class _ScanTable(dict[str, str]):
+    """Runs of lowered text that fold changes -> the folded run with every character that
+    is not a word character made a space. A run with a character of an unspaced script
+    is noted in _UNSPACED_RUNS. Bounded; updates are idempotent, so threads may share."""
 
-    def __missing__(self, token: str) -> tuple[str, ...]:
-        folded = token.translate(_FOLD)
-        words = tuple(WORD_RE.findall(folded))
+    def __missing__(self, run: str) -> str:
+        folded = run.translate(_FOLD)
+        words = "".join(ch if ch.isalnum() or ch == "_" else " " for ch in folded)
         if len(self) >= _MEMO_MAX:
             self.clear()
-            _UNSPACED_TOKENS.clear()
+        # Cleared on its own schedule: a run looked up earlier in the same text stays noted.
+        if len(_UNSPACED_RUNS) >= _MEMO_MAX:
+            _UNSPACED_RUNS.clear()
         if UNSPACED_RE.search(folded):
-            _UNSPACED_TOKENS.add(token)
-        self[token] = words
+            _UNSPACED_RUNS.add(run)
+        self[run] = words
         return words
+
+
+def _unchanged_class() -> str:
+    """A regex class of the non-ASCII word characters of common spaced scripts that fold
+    leaves as they are once lowered (Cyrillic а-я, Kazakh ә, Arabic letters...): text
+    made of them needs no per-character work."""
+    keep = [
+        c
+        for lo, hi in ((0x0370, 0x03FF), (0x0400, 0x052F), (0x0590, 0x06FF), (0x0900, 0x097F))
+        for c in range(lo, hi + 1)
+        if chr(c).isalnum() and chr(c).lower() == chr(c) and _FOLD[c] == chr(c)
+    ]
+    # As ranges: the regex engine tests a character against each item of a class in turn.
+    ranges: list[list[int]] = []
+    for c in keep:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "".join(f"{chr(lo)}-{chr(hi)}" if hi > lo else chr(lo) for lo, hi in ranges)
 
 
 _MEMO_MAX = 100_000
 _RUNS = _RunTable()
-_TOKENS = _TokenTable()
-_UNSPACED_TOKENS: set[str] = set()
+_SCAN = _ScanTable()
+_UNSPACED_RUNS: set[str] = set()
+# Runs of lowered text that fold may change: not ASCII, not an unchanged letter.
+_NEEDS_FOLD = re.compile(f"([^\x00-\x7f{_unchanged_class()}]+)")
 
 
 def fold(text: str) -> str:
@@ -149,36 +175,71 @@ def fold(text: str) -> str:
 
 
 def fold_words(text: str) -> tuple[list[str], bool]:
-    """WORD_RE.findall(fold(text)), computed without folding the whole text, and whether
-    fold(text) has a character of a script written without spaces (CJK, Thai).
+    """WORD_RE.findall(fold(text)), and whether fold(text) has a character of a script
+    written without spaces (CJK, Thai)."""
+    joined, unspaced = fold_joined(text)
+    return joined.decode("utf-8", "surrogatepass").split(), unspaced
+
+
+def fold_joined(text: str) -> tuple[bytes, bool]:
+    """The words of fold(text) joined by single spaces, with a space before the first and
+    after the last, UTF-8 encoded (b" w1 w2 ... "), and whether fold(text) has a character
+    of a script written without spaces (CJK, Thai).
 
     Fold is per character and no separator (ASCII non-word character, whitespace) folds to
-    a word character, so the words of fold(text) are the words of each folded token. ASCII
-    text splits in C (non-word bytes made spaces, then str.split()); other tokens are
-    folded once each and remembered.
+    a word character, so the words of fold(text) are the words of each folded token. The
+    text is lowered in C; only the runs fold changes beyond that (accented letters, ё,
+    typographic quotes) are looked up, once each; then ASCII non-word bytes become spaces
+    and split/join leaves one space between words, all in C, on bytes: the automaton
+    reads UTF-8.
     """
     if text.isascii():
-        return text.lower().encode().translate(_ASCII_WORDS).decode().split(), False
-    raw = text.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
-    tokens = raw.decode("utf-8", "surrogatepass").split()
-    words = list(chain.from_iterable(map(_TOKENS.__getitem__, tokens)))
-    return words, not _UNSPACED_TOKENS.isdisjoint(tokens)
+        words = text.lower().encode().translate(_ASCII_WORDS).split()
+        return b" " + b" ".join(words) + b" ", False
+    parts = _NEEDS_FOLD.split(text.lower())
+    runs = parts[1::2]
+    parts[1::2] = map(_SCAN.__getitem__, runs)
+    unspaced = bool(_UNSPACED_RUNS) and not _UNSPACED_RUNS.isdisjoint(runs)
+    raw = "".join(parts).encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
+    return b" " + b" ".join(raw.split()) + b" ", unspaced
 
 
-def _fold_lengths(text: str) -> list[int]:
-    """The display offset of each folded character of `text`, plus len(text) at the end."""
-    out: list[int] = []
+class _LengthTable(dict[str, tuple[int, ...] | None]):
+    """Non-ASCII runs -> how many folded characters each character becomes, or None when
+    every one becomes exactly one (accents dropped, Cyrillic lowered): the common case,
+    in which folded and display offsets agree."""
+
+    def __missing__(self, run: str) -> tuple[int, ...] | None:
+        lengths = tuple(len(_FOLD[ord(ch)]) for ch in run)
+        value = None if all(n == 1 for n in lengths) else lengths
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[run] = value
+        return value
+
+
+_LENGTHS = _LengthTable()
+
+
+def _fold_lengths(text: str) -> list[int] | None:
+    """The display offset of each folded character of `text`, plus len(text) at the end;
+    None when they are the folded offsets themselves."""
     if text.isascii():
-        out = list(range(len(text)))
-    else:
-        pos = 0
-        for m in _NON_ASCII.finditer(text):
-            start, end = m.span()
-            out.extend(range(pos, start))
-            for i in range(start, end):
-                out.extend([i] * len(_FOLD[ord(text[i])]))
-            pos = end
-        out.extend(range(pos, len(text)))
+        return None
+    out: list[int] = []
+    pos = 0
+    for m in _NON_ASCII.finditer(text):
+        lengths = _LENGTHS[m.group()]
+        if lengths is None:
+            continue  # one folded character per character: covered by the next range
+        start, end = m.span()
+        out.extend(range(pos, start))
+        for i, n in zip(range(start, end), lengths, strict=True):
+            out.extend([i] * n)
+        pos = end
+    if not out:
+        return None
+    out.extend(range(pos, len(text)))
     out.append(len(text))
     return out
 
@@ -211,12 +272,18 @@ class Field:
 
     name: str
     text: str
-    words: list[str] = field(init=False)
+    # The folded words as b" w1 w2 ... " (see fold_joined): what the automaton reads.
+    joined: bytes = field(init=False)
     # Whether `folded` has CJK, kana, Thai...: only then is it searched for substrings.
     has_unspaced: bool = field(init=False)
 
     def __post_init__(self) -> None:
-        self.words, self.has_unspaced = fold_words(self.text)
+        self.joined, self.has_unspaced = fold_joined(self.text)
+
+    @cached_property
+    def words(self) -> list[str]:
+        """The folded words, made when needed (proximity, phrase checks, evidence)."""
+        return self.joined.decode("utf-8", "surrogatepass").split()
 
     @cached_property
     def folded(self) -> str:
@@ -226,7 +293,11 @@ class Field:
     @cached_property
     def spans(self) -> list[tuple[int, int]]:
         """(start, end) in `folded` of each word."""
-        return [m.span() for m in WORD_RE.finditer(self.folded)]
+        # Split keeps the words (a group) between the separators: [sep, word, sep, ...].
+        # Running lengths give every boundary in C, without a match object per word.
+        ends = list(accumulate(map(len, _WORD_SPLIT.split(self.folded))))
+        # One more separator than words: the last start is the text's end, left unpaired.
+        return list(zip(ends[0:-1:2], ends[1::2], strict=True))
 
     @cached_property
     def sentence_of_word(self) -> list[int]:
@@ -242,7 +313,7 @@ class Field:
         return out
 
     @cached_property
-    def _display_offsets(self) -> list[int]:
+    def _display_offsets(self) -> list[int] | None:
         return _fold_lengths(self.text)
 
     def display_span(self, first_word: int, last_word: int) -> tuple[int, int]:
@@ -250,6 +321,8 @@ class Field:
         start = self.spans[first_word][0]
         end = self.spans[last_word][1]
         offs = self._display_offsets
+        if offs is None:
+            return start, max(end, start)
         d_start = offs[min(start, len(offs) - 1)]
         d_end = offs[end - 1] + 1 if end > 0 else 0
         return d_start, max(d_end, d_start)

@@ -47,7 +47,7 @@ OWNERS = {
     "sqlite_utils": "storage/",
     "click": "monitor/cli/",
     "standardwebhooks": "monitor/signing.py",
-    "ahocorasick": "rules/compile.py",
+    "ahocorasick_rs": "rules/compile.py",
     "selectolax": "rules/text.py",
 }
 
