@@ -104,6 +104,13 @@ class Compiled:
     word_entries: list[tuple[tuple[tuple[int, int], ...], tuple[Entry, ...]]] = field(
         default_factory=list
     )
+    # Most keys feed one atom and need no check ("simple"): per key index, that atom (or -1),
+    # the index of its last word after the first, and whether the key is not simple; and per
+    # atom its simple keys. An item's atoms are then found in C, positions only on demand.
+    key_atom: list[int] = field(default_factory=list)
+    key_last: list[int] = field(default_factory=list)
+    key_complex: list[bool] = field(default_factory=list)
+    atom_keys: dict[int, frozenset[int]] = field(default_factory=dict)
     # unspaced-script substring -> pattern ids, while building; then the automaton over
     # folded text (ahocorasick_rs.AhoCorasick, or None) and pattern ids per key index
     unspaced_keys: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -344,6 +351,15 @@ def _compile(book: RuleBook) -> Compiled:
             )
             for k in keys
         ]
+        atom_keys: dict[int, set[int]] = defaultdict(set)
+        for k, (spelled, checked) in enumerate(c.word_entries):
+            simple = len(spelled) == 1 and not checked
+            c.key_atom.append(spelled[0][0] if simple else -1)
+            c.key_last.append(spelled[0][1] if simple else 0)
+            c.key_complex.append(not simple)
+            if simple:
+                atom_keys[spelled[0][0]].add(k)
+        c.atom_keys = {atom: frozenset(ks) for atom, ks in atom_keys.items()}
     if c.unspaced_keys:
         c.unspaced = ahocorasick_rs.AhoCorasick(list(c.unspaced_keys), implementation=_NFA)
         c.unspaced_pids = list(c.unspaced_keys.values())

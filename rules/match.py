@@ -9,6 +9,7 @@ from bisect import bisect_right
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import compress
 from typing import Any, Protocol
 
 from rules.compile import ALL, ANY, LEAF, NONE, Compiled, compile_book
@@ -73,68 +74,109 @@ def _label(leaf: Term | EntityRef | Regex) -> tuple[str, str]:
 
 
 class Prepared:
-    """An item's fields and every atom hit in them: the result of the single pass."""
+    """An item's fields and every atom present in them: the result of the single pass.
+
+    Where an atom was found (word positions) is worked out only when asked for
+    (`positions`): to evaluate proximity and field filters, resolve exclusion contexts and
+    explain a match. Most atoms of most items are never asked for.
+    """
 
     def __init__(self, c: Compiled, fields: dict[str, Field]) -> None:
         self.c = c
         self.fields = fields
-        self.hits: dict[int, list[Hit]] = defaultdict(list)
+        self.present: set[int] = set()
+        # positions of atoms worked out so far (and of regex and status-only terms)
+        self.hits: dict[int, list[Hit]] = {}
+        # positions found during the pass (keys that needed a check, unspaced scripts)
+        self._eager: dict[int, list[Hit]] = defaultdict(list)
+        # per field, the automaton's matches: (key index, start, end) in Field.joined
+        self._found: list[tuple[Field, list[tuple[int, int, int]]]] = []
         for f in fields.values():
             self._scan(f)
+        self.present.discard(-1)
         if c.context_of:
             self._resolve_contexts()
 
     def _scan(self, f: Field) -> None:
-        c, name, hits = self.c, f.name, self.hits
+        c, name = self.c, f.name
+        eager = self._eager
         if c.words_ac is not None:
-            joined, entries_of = f.joined, c.word_entries
-            count = joined.count
-            # Keys start with a space: the word a key starts at is the number of spaces
-            # before it. Hits come nearly in order, so spaces are counted from the last one.
-            at = i = 0
-            for key, start, end in c.words_ac.find_matches_as_indexes(joined, overlapping=True):
-                i = i + count(b" ", at, start) if start >= at else count(b" ", 0, start)
-                at = start
-                spelled, checked = entries_of[key]
-                for atom, last in spelled:
-                    hits[atom].append((name, i, i + last))
-                for n, atom, rest, head in checked:
-                    if head is not None and joined[start + 1 : joined.find(b" ", end)] not in head:
-                        continue  # the key was the stem of the first word: check the word
-                    if rest.__class__ is frozenset:
-                        # A two-word phrase: the word after the first, read off the bytes.
-                        s1 = joined.find(b" ", end - 1)
-                        s2 = joined.find(b" ", s1 + 1)
-                        if s2 == -1 or joined[s1 + 1 : s2] not in rest:
+            joined = f.joined
+            found = c.words_ac.find_matches_as_indexes(joined, overlapping=True)
+            if found:
+                self._found.append((f, found))
+                keys = list(map(_first, found))
+                # The atoms of simple keys, in C; -1 stands for the others, handled below.
+                self.present.update(map(c.key_atom.__getitem__, keys))
+                complex_hits = compress(found, map(c.key_complex.__getitem__, keys))
+                entries_of = c.word_entries
+                for key, start, end in complex_hits:
+                    # Keys start with a space: the word a key starts at is the spaces before.
+                    i = joined.count(b" ", 0, start)
+                    spelled, checked = entries_of[key]
+                    for atom, last in spelled:
+                        eager[atom].append((name, i, i + last))
+                    for n, atom, rest, head in checked:
+                        word = joined[start + 1 : joined.find(b" ", end)] if head else b""
+                        if head is not None and word not in head:
+                            continue  # the key was the stem of the first word
+                        if rest.__class__ is frozenset:
+                            # A two-word phrase: the word after the first, read off the bytes.
+                            s1 = joined.find(b" ", end - 1)
+                            s2 = joined.find(b" ", s1 + 1)
+                            if s2 == -1 or joined[s1 + 1 : s2] not in rest:
+                                continue
+                        elif rest is not None and not rest.accepts(f.words, i):
                             continue
-                    elif rest is not None and not rest.accepts(f.words, i):
-                        continue
-                    hits[atom].append((name, i, i + n - 1))
+                        eager[atom].append((name, i, i + n - 1))
         if c.unspaced is not None and f.has_unspaced:
             starts = [start for start, _ in f.spans]
             for key, _, end in c.unspaced.find_matches_as_indexes(f.folded, overlapping=True):
                 k = max(0, bisect_right(starts, end - 1) - 1)
                 for pid in c.unspaced_pids[key]:
                     for atom in c.pattern_atoms[pid]:
-                        hits[atom].append((name, k, k))
+                        eager[atom].append((name, k, k))
+        self.present.update(eager)
+
+    def positions(self, atom: int) -> list[Hit]:
+        """Where `atom` was found, in field order then word order ([] if absent)."""
+        got = self.hits.get(atom)
+        if got is not None:
+            return got
+        if atom not in self.present:
+            return []
+        out = list(self._eager.get(atom, ()))
+        keys = self.c.atom_keys.get(atom)
+        if keys:
+            last = self.c.key_last
+            for f, found in self._found:
+                count, name = f.joined.count, f.name
+                for key, start, _ in found:
+                    if key in keys:
+                        i = count(b" ", 0, start)
+                        out.append((name, i, i + last[key]))
+        out.sort(key=_reading_order)
+        self.hits[atom] = out
+        return out
 
     def _resolve_contexts(self) -> None:
         """Drop entity hits that overlap one of the entity's `not` contexts."""
-        hits = self.hits
-        for n_atom in hits.keys() & self.c.context_of.keys():
-            bad = hits[n_atom]
+        present = self.present
+        for n_atom in present & self.c.context_of.keys():
             atom = self.c.context_of[n_atom]
-            if atom not in hits:
+            if atom not in present:
                 continue
+            bad = self.positions(n_atom)
             kept = [
                 h
-                for h in hits[atom]
+                for h in self.positions(atom)
                 if not any(b[0] == h[0] and b[1] <= h[2] and h[1] <= b[2] for b in bad)
             ]
             if kept:
-                hits[atom] = kept
+                self.hits[atom] = kept
             else:
-                del hits[atom]
+                present.discard(atom)
+                self.hits[atom] = []
 
     def regex_hits(self, atom: int) -> list[Hit]:
         if atom not in self.hits:
@@ -186,14 +228,22 @@ class Prepared:
         if isinstance(leaf, Regex):
             hits = self.regex_hits(c.regex_atom[leaf.pattern])
         elif isinstance(leaf, EntityRef):
-            hits = self.hits.get(c.entity_atom[leaf.entity_id], [])
+            hits = self.positions(c.entity_atom[leaf.entity_id])
         else:
             atom = c.term_atom[(leaf.words, leaf.mode, leaf.prefixes)]
-            hits = self.lazy_hits(atom) if atom in c.lazy else self.hits.get(atom, [])
+            hits = self.lazy_hits(atom) if atom in c.lazy else self.positions(atom)
         return [h for h in hits if h[0] in fields]
 
-    def atom_hits(self, atom: int) -> list[Hit]:
-        return self.hits.get(atom, [])
+
+_FIELD_ORDER = {name: k for k, name in enumerate(FIELDS)}
+
+
+def _reading_order(h: Hit) -> tuple[int, int, int]:
+    return (_FIELD_ORDER[h[0]], h[1], h[2])
+
+
+def _first(found: tuple[int, int, int]) -> int:
+    return found[0]
 
 
 def _substring_hits(f: Field, key: str) -> list[Hit]:
@@ -222,15 +272,15 @@ class _Evaluator:
     `fields` is None when the rule reads every field the item has (no filtering needed).
     """
 
-    __slots__ = ("p", "hits", "fields")
+    __slots__ = ("p", "present", "fields")
 
     def __init__(self, p: Prepared, fields: frozenset[str] | None) -> None:
         self.p = p
-        self.hits = p.hits
+        self.present = p.present
         self.fields = fields
 
     def _leaf(self, node: tuple[Any, ...], scope: Scope) -> list[Hit]:
-        hits = self.p.regex_hits(node[1]) if node[4] else self.hits.get(node[1])
+        hits = self.p.regex_hits(node[1]) if node[4] else self.p.positions(node[1])
         if not hits:
             return []
         flt = self.fields
@@ -245,7 +295,7 @@ class _Evaluator:
         op = node[0]
         if op == LEAF:
             if ev is None and scope is None and self.fields is None and not node[4]:
-                return node[1] in self.hits
+                return node[1] in self.present
             hits = self._leaf(node, scope)
             if ev is not None and hits:
                 ev.extend((h, node[2], node[3]) for h in hits)
@@ -327,9 +377,8 @@ class RuleSet:
 
     def match_prepared(self, p: Prepared) -> list[Match]:
         c = self.compiled
-        hits = p.hits
         by_atom = c.rules_by_atom
-        present = set(hits)  # a set: isdisjoint with a set iterates the smaller side
+        present = p.present
         requires = c.requires
         candidates: set[int] = set(c.always)
         for atom in present & by_atom.keys():
