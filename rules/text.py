@@ -10,7 +10,8 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import accumulate
+from itertools import accumulate, compress, count
+from operator import add
 
 from selectolax.lexbor import LexborHTMLParser
 
@@ -293,9 +294,16 @@ class Field:
     @cached_property
     def spans(self) -> list[tuple[int, int]]:
         """(start, end) in `folded` of each word."""
+        folded = self.folded
+        if folded.isascii():
+            # Non-word bytes made spaces, split at each space: part k starts at the lengths
+            # of the parts before it plus k. All in C, no regex pass.
+            lens = list(map(len, folded.encode().translate(_ASCII_WORDS).split(b" ")))
+            starts = list(map(add, accumulate(lens[:-1], initial=0), count()))
+            return list(compress(zip(starts, map(add, starts, lens), strict=True), lens))
         # Split keeps the words (a group) between the separators: [sep, word, sep, ...].
         # Running lengths give every boundary in C, without a match object per word.
-        ends = list(accumulate(map(len, _WORD_SPLIT.split(self.folded))))
+        ends = list(accumulate(map(len, _WORD_SPLIT.split(folded))))
         # One more separator than words: the last start is the text's end, left unpaired.
         return list(zip(ends[0:-1:2], ends[1::2], strict=True))
 

@@ -33,7 +33,7 @@ from rules.model import (  # noqa: E402
     RuleBook,
     Within,
 )
-from rules.text import html_to_text, words_of  # noqa: E402
+from rules.text import UNSPACED_RE, WORD_RE, Field, fold, html_to_text, words_of  # noqa: E402
 
 SETTINGS = settings(
     deadline=None,
@@ -197,3 +197,26 @@ def test_evidence_offsets_point_at_the_evidence_text(book, its):
                 assert ev.text and ev.text in ev.snippet.strip("…")
                 if ev.kind != "regex":
                     assert words_of(ev.text), ev  # a term or alias hit covers whole words
+
+
+# Any characters, weighted towards the ones folding treats specially.
+_TRICKY = st.text(
+    st.one_of(
+        st.sampled_from(list("aZ _9,.'-\n\tÉéßẞİıКкйЙёЁӘәҚ«»—’…\u00a0漢ไΣσςﬁⅫ١\u0301\u200b")),
+        st.characters(codec="utf-8"),
+    ),
+    max_size=40,
+)
+
+
+@SETTINGS
+@given(_TRICKY)
+def test_words_and_their_offsets_agree_with_the_folded_text(text):
+    # The fast paths (C splits, folding only the runs that change) must give exactly the
+    # words and word offsets a regex over fold(text) gives.
+    f = Field("content", text)
+    expected = WORD_RE.findall(fold(text))
+    assert f.words == expected
+    assert f.joined == (" " + " ".join(expected) + " ").encode("utf-8", "surrogatepass")
+    assert f.spans == [m.span() for m in WORD_RE.finditer(f.folded)]
+    assert f.has_unspaced == bool(UNSPACED_RE.search(fold(text)))
