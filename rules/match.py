@@ -87,8 +87,10 @@ class Prepared:
         self.present: set[int] = set()
         # positions of atoms worked out so far (and of regex and status-only terms)
         self.hits: dict[int, list[Hit]] = {}
-        # positions found during the pass (keys that needed a check, unspaced scripts)
+        # positions found during the pass (unspaced scripts), and hits of keys that needed a
+        # check, as (field, start in Field.joined, index of the last word after the first)
         self._eager: dict[int, list[Hit]] = defaultdict(list)
+        self._late: dict[int, list[tuple[Field, int, int]]] = defaultdict(list)
         # per field, the automaton's matches: (key index, start, end) in Field.joined
         self._found: list[tuple[Field, list[tuple[int, int, int]]]] = []
         for f in fields.values():
@@ -110,12 +112,11 @@ class Prepared:
                 self.present.update(map(c.key_atom.__getitem__, keys))
                 complex_hits = compress(found, map(c.key_complex.__getitem__, keys))
                 entries_of = c.word_entries
+                late = self._late
                 for key, start, end in complex_hits:
-                    # Keys start with a space: the word a key starts at is the spaces before.
-                    i = joined.count(b" ", 0, start)
                     spelled, checked = entries_of[key]
                     for atom, last in spelled:
-                        eager[atom].append((name, i, i + last))
+                        late[atom].append((f, start, last))
                     for n, atom, rest, head in checked:
                         word = joined[start + 1 : joined.find(b" ", end)] if head else b""
                         if head is not None and word not in head:
@@ -126,9 +127,13 @@ class Prepared:
                             s2 = joined.find(b" ", s1 + 1)
                             if s2 == -1 or joined[s1 + 1 : s2] not in rest:
                                 continue
-                        elif rest is not None and not rest.accepts(f.words, i):
-                            continue
-                        eager[atom].append((name, i, i + n - 1))
+                        elif rest is not None:
+                            # Keys start with a space: a key's word is the spaces before it.
+                            i = joined.count(b" ", 0, start)
+                            if not rest.accepts(f.words, i):
+                                continue
+                        late[atom].append((f, start, n - 1))
+                self.present.update(late)
         if c.unspaced is not None and f.has_unspaced:
             starts = [start for start, _ in f.spans]
             for key, _, end in c.unspaced.find_matches_as_indexes(f.folded, overlapping=True):
@@ -146,6 +151,9 @@ class Prepared:
         if atom not in self.present:
             return []
         out = list(self._eager.get(atom, ()))
+        for f, start, last in self._late.get(atom, ()):
+            i = f.joined.count(b" ", 0, start)
+            out.append((f.name, i, i + last))
         keys = self.c.atom_keys.get(atom)
         if keys:
             last = self.c.key_last
