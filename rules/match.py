@@ -151,9 +151,9 @@ class Prepared:
         if atom not in self.present:
             return []
         out = list(self._eager.get(atom, ()))
-        for f, start, last in self._late.get(atom, ()):
+        for f, start, more in self._late.get(atom, ()):
             i = f.joined.count(b" ", 0, start)
-            out.append((f.name, i, i + last))
+            out.append((f.name, i, i + more))
         keys = self.c.atom_keys.get(atom)
         if keys:
             last = self.c.key_last
