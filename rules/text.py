@@ -17,6 +17,14 @@ from selectolax.lexbor import LexborHTMLParser
 
 # Tags whose text is never article text.
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "object")
+# Elements that end a line or a block when rendered (HTML's block-level and line-breaking
+# elements): the words on either side are separate words.
+_BLOCK_TAG = re.compile(
+    r"<(?=/?(?:address|article|aside|blockquote|br|caption|dd|details|dialog|div|dl|dt|"
+    r"fieldset|figcaption|figure|footer|form|h[1-6]|header|hr|img|li|main|nav|ol|option|p|"
+    r"pre|section|summary|table|tbody|td|tfoot|th|thead|tr|ul)[\s/>])",
+    re.IGNORECASE,
+)
 _WS = re.compile(r"\s+")
 # A "word" is a run of letters, digits or combining marks. Apostrophes and hyphens split
 # words, in patterns and in texts alike, so "Tehreek-e-Taliban" is three words on both sides.
@@ -43,19 +51,32 @@ def html_to_text(value: str) -> str:
     if not value:
         return ""
     if "<" in value or "&" in value:
+        # Block elements and line breaks separate words, inline ones do not: a space before
+        # every block tag, then the text nodes joined as they are, so "Tali<b>ban</b>" reads
+        # "Taliban" and "<p>Astana</p><p>Kabul</p>" two words. (The regex starts with "<",
+        # so it only looks at tags.)
+        value = _BLOCK_TAG.sub(" <", value)
         tree = LexborHTMLParser(value)
         tree.strip_tags(list(_DROP_TAGS))
         root = tree.body or tree.root
-        value = root.text(separator=" ") if root is not None else ""
+        value = root.text(separator="") if root is not None else ""
     return clean_text(value)
 
 
 def clean_text(value: str) -> str:
     """Plain text made safe to store, match and encode: lone surrogates, NULs, controls and
     bidi overrides removed, whitespace collapsed, NFC composed. No HTML is interpreted."""
-    # Fast path, the common case: every character removed or rewritten below (surrogates,
-    # controls, format characters, whitespace other than one space) is non-printable.
-    if not (value.isprintable() and "  " not in value):
+    # Fast paths, the common cases: every character removed or rewritten below (surrogates,
+    # controls, format characters, whitespace other than one space) is non-printable, so a
+    # printable text only needs runs of spaces collapsed; line breaks and tabs (markup's
+    # usual whitespace) become spaces first, in C, since str.translate is slow.
+    if "\n" in value or "\t" in value or "\r" in value:
+        flat = value.replace("\r", " ").replace("\n", " ").replace("\t", " ")
+        value = flat if flat.isprintable() else value
+    if value.isprintable():
+        if "  " in value:
+            value = " ".join(value.split())
+    else:
         value = value.encode("utf-8", "replace").decode("utf-8").translate(_INVISIBLE)
         value = _WS.sub(" ", value)
     if not value.isascii():

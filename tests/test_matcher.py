@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 import rules
+from rules.text import html_to_text
 from rules import RuleSet
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -238,6 +239,16 @@ def test_html_is_stripped_and_script_ignored(tmp_path):
     assert [m.rule.id for m in rs.match(Item(content="<p>The <b>Taliban</b> said</p>"))] == ["r"]
     hidden = "<p>News</p><script>var x = 'taliban';</script><style>.taliban{}</style>"
     assert [m.rule.id for m in rs.match(Item(content=hidden))] == []
+
+
+def test_inline_tags_do_not_split_words_and_blocks_do(tmp_path):
+    rs = term(tmp_path, "taliban")
+    assert [m.rule.id for m in rs.match(Item(content="<p>The Tali<b>ban</b> said</p>"))] == ["r"]
+    phrase = term(tmp_path, "astana kabul")
+    for html in ("<p>Astana</p><p>Kabul</p>", "Astana<br>Kabul", "<li>Astana</li><li>Kabul</li>"):
+        assert html_to_text(html) == "Astana Kabul"
+        assert [m.rule.id for m in phrase.match(Item(content=html))] == ["r"]  # two words
+    assert [m.rule.id for m in rs.match(Item(content="<p>Tali</p><p>ban</p>"))] == []
 
 
 def test_html_entities_are_decoded(tmp_path):
