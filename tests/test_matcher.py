@@ -13,8 +13,8 @@ import pytest
 import yaml
 
 import rules
-from rules.text import html_to_text
 from rules import RuleSet
+from rules.text import html_to_text
 
 ROOT = Path(__file__).resolve().parents[1]
 
