@@ -17,6 +17,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from typing import Any
 
 from monitor.config import Config
+from monitor.heap import settle_heap
 from monitor.items import Item
 from monitor.parse import ParsedFeed, parse_feed
 from rules import RuleBook, RuleSet
@@ -33,6 +34,7 @@ def _init(book: RuleBook, config: Config) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _RULES = RuleSet(book)
     _CONFIG = config
+    settle_heap()
 
 
 def _parse(body: bytes, content_type: str | None, url: str, max_bytes: int) -> ParsedFeed:

@@ -21,6 +21,7 @@ from monitor.cli.base import (
 )
 from monitor.config import Config
 from monitor.daemon import Service, run_forever, run_once
+from monitor.heap import settle_heap
 
 # -- run ------------------------------------------------------------------------------------
 
@@ -39,6 +40,7 @@ def run(obj: Context, once: bool, include_all: bool) -> None:
     if include_all and not once:
         _fail("--all only works with --once")
     service = Service(obj.config, obj.rules())
+    settle_heap()
     if once:
         report = asyncio.run(run_once(service, include_all))
         p, d = report.poll, report.delivery
