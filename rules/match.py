@@ -10,6 +10,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import compress
+from operator import itemgetter
 from typing import Any, Protocol
 
 from rules.compile import ALL, ANY, LEAF, NONE, Compiled, compile_book
@@ -107,7 +108,7 @@ class Prepared:
             found = c.words_ac.find_matches_as_indexes(joined, overlapping=True)
             if found:
                 self._found.append((f, found))
-                keys = list(map(_first, found))
+                keys = list(map(_FIRST, found))
                 # The atoms of simple keys, in C; -1 stands for the others, handled below.
                 self.present.update(map(c.key_atom.__getitem__, keys))
                 complex_hits = compress(found, map(c.key_complex.__getitem__, keys))
@@ -250,8 +251,7 @@ def _reading_order(h: Hit) -> tuple[int, int, int]:
     return (_FIELD_ORDER[h[0]], h[1], h[2])
 
 
-def _first(found: tuple[int, int, int]) -> int:
-    return found[0]
+_FIRST = itemgetter(0)  # the key index of an automaton match, in C
 
 
 def _substring_hits(f: Field, key: str) -> list[Hit]:
