@@ -250,7 +250,17 @@ class Compiled:
         """A condition as nested tuples the matcher walks without isinstance tests:
         (LEAF, atom, kind, value, is_regex) or (op, children, within)."""
         if isinstance(node, Group):
-            return (_OPS[node.op], tuple(self.program(c) for c in node.children), node.within)
+            op = _OPS[node.op]
+            children: list[tuple[Any, ...]] = []
+            for child in node.children:
+                prog = self.program(child)
+                # all(all(a, b), c) is all(a, b, c), and so for any: rule files nest groups
+                # freely, and each level costs a call per item evaluated.
+                if op != NONE and prog[0] == op and prog[2] is None:
+                    children.extend(prog[1])
+                else:
+                    children.append(prog)
+            return (op, tuple(children), node.within)
         atom = self.leaf_atom(node)
         if isinstance(node, Term):
             return (LEAF, atom, "term", node.text, False)
