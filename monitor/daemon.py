@@ -26,10 +26,11 @@ from monitor.config import Config
 from monitor.dbthread import StoreThread
 from monitor.deliver import DeliveryReport, Outbox, delivery_client
 from monitor.fetch import Fetcher
+from monitor.heap import settle_heap
 from monitor.netguard import AddressPolicy, Resolver, system_resolve
 from monitor.pipeline import CycleReport, Poller
 from monitor.statuses import seed_rows
-from rules import RuleSet
+from rules import RuleError, RuleSet
 from storage import Store
 
 log = logging.getLogger("newsmon.daemon")
@@ -96,6 +97,25 @@ class Service:
         await self.db.call(Store.add_feeds, feeds, now)
         await self.db.call(Store.add_seeds, seed_rows(self.rules.rules, now))
 
+    async def reload_rules(self, load: Callable[[], RuleSet]) -> bool:
+        """Swap in freshly loaded rules between ticks; on any problem keep the old ones.
+
+        The poller (and its worker processes, which compiled the old rules) is replaced
+        whole; nothing in it outlives a cycle."""
+        loop = asyncio.get_running_loop()
+        try:
+            rules = await loop.run_in_executor(None, load)
+        except RuleError as e:
+            log.error("rules not reloaded; the running ones stay in use:\n%s", e)
+            return False
+        old, self.rules = self.poller, rules
+        self.poller = Poller(self.config, self.db, self.fetcher, rules, self.now)
+        await loop.run_in_executor(None, old.close)
+        await self.db.call(Store.add_seeds, seed_rows(rules.rules, self.now()))
+        settle_heap()
+        log.info("rules reloaded: %d rules", len(rules.rules))
+        return True
+
     async def tick(self, include_all: bool = False) -> TickReport:
         """Poll, then deliver everything due (the `--once` cycle)."""
         poll = await self.poller.cycle(include_all)
@@ -119,12 +139,18 @@ async def run_once(service: Service, include_all: bool = False) -> TickReport:
         return await service.tick(include_all)
 
 
-async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
-    """Tick every `poll.tick` seconds until SIGTERM or SIGINT."""
+async def run_forever(
+    service: Service,
+    heartbeat: Path | None = None,
+    load_rules: Callable[[], RuleSet] | None = None,
+) -> None:
+    """Tick every `poll.tick` seconds until SIGTERM or SIGINT; on SIGHUP, reload the rules
+    with `load_rules` before the next tick."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    reload_wanted = asyncio.Event()
     in_flight: set[asyncio.Task[None]] = set()
     ticks = 0
 
@@ -137,6 +163,10 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
             try:
                 nonlocal ticks
                 ticks += 1
+                if reload_wanted.is_set() and load_rules is not None:
+                    # Here, between cycles: no poll is using the rules being replaced.
+                    reload_wanted.clear()
+                    await service.reload_rules(load_rules)
                 p = await service.poll()
                 log.debug("tick %d: %d feeds due", ticks, p.feeds)
                 if p.feeds:
@@ -176,6 +206,14 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
             replace_existing=True,
         )
         scheduler.start()
+
+        def on_hangup() -> None:
+            log.info("SIGHUP: reloading the rules before the next tick")
+            reload_wanted.set()
+            scheduler.modify_job("dispatch", next_run_time=dt.datetime.now(dt.UTC))
+
+        if load_rules is not None:
+            loop.add_signal_handler(signal.SIGHUP, on_hangup)
         web = None
         if service.config.web.enabled:
             from monitor.web import ReviewApp, serve_in_thread
@@ -212,6 +250,6 @@ async def run_forever(service: Service, heartbeat: Path | None = None) -> None:
                 task.cancel()
             await asyncio.gather(*late, return_exceptions=True)
     with contextlib.suppress(Exception):
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(sig)
     log.info("stopped")

@@ -51,7 +51,7 @@ def run(obj: Context, once: bool, include_all: bool) -> None:
             err=True,
         )
         return
-    asyncio.run(run_forever(service, heartbeat_path(obj.config)))
+    asyncio.run(run_forever(service, heartbeat_path(obj.config), obj.rules))
 
 
 @main.command()
