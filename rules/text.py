@@ -31,7 +31,8 @@ _WS = re.compile(r"\s+")
 WORD_RE = re.compile(r"\w+")
 _WORD_SPLIT = re.compile(r"(\w+)")
 # Sentence ends: terminal punctuation followed by space, or a line break in the source.
-_SENTENCE_END = re.compile(r"[.!?…。！？؟]+[\"'»”)\]]*\s|\n")
+# CJK full stops need no space after them; the Urdu full stop is ۔.
+_SENTENCE_END = re.compile(r"[.!?…؟۔]+[\"'»”)\]]*\s|[。！？]+[」』”）)]*|\n")
 # Characters removed outright: controls, bidi overrides and zero-width marks can hide or
 # reorder text and must not split or join words. Tab, newline and CR become spaces.
 _INVISIBLE = dict.fromkeys(
@@ -96,7 +97,7 @@ class _FoldTable(dict[int, str]):
             c for c in unicodedata.normalize("NFD", folded) if not unicodedata.combining(c)
         )
         folded = _PUNCT_FOLD.get(folded, folded)
-        if not folded and not unicodedata.combining(ch):
+        if not folded and not unicodedata.combining(ch) and ch not in _PUNCT_FOLD:
             folded = " "
         self[code] = folded
         return folded
@@ -117,6 +118,21 @@ _PUNCT_FOLD = {
     "―": "-",
     "−": "-",
     "ё": "е",
+    # Arabic-script letters written one way in Arabic, another in Persian/Urdu/Pashto:
+    # Arabic ي ك and Persian ی ک, alef maksura ى, Urdu heh goal ہ, and ta marbuta ة.
+    "ی": "ي",
+    "ى": "ي",
+    "ک": "ك",
+    "ہ": "ه",
+    "ة": "ه",
+    # Joiners and soft hyphens are invisible: "طالبان‌ها" (with a zero-width non-joiner)
+    # is one word, in rule terms as in texts (clean_text already drops them there).
+    "\u200c": "",
+    "\u200d": "",
+    "\u200b": "",
+    "\u2060": "",
+    "\ufeff": "",
+    "\u00ad": "",
 }
 
 _FOLD = _FoldTable()

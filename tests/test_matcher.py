@@ -132,6 +132,15 @@ def test_within_sentence(tmp_path):
     assert matches(rs, "Kazakhstan spoke. The Taliban listened.") == []
 
 
+def test_within_sentence_in_urdu_and_chinese(tmp_path):
+    rs = one_rule(tmp_path, {"within": "sentence", "all": ["قازقستان", "طالبان"]})
+    assert matches(rs, "قازقستان نے طالبان کو دعوت دی۔ بارش ہوئی۔") == ["r"]
+    assert matches(rs, "قازقستان نے بیان دیا۔ طالبان نے سنا۔") == []
+    cjk = one_rule(tmp_path, {"within": "sentence", "all": ["哈萨克斯坦", "塔利班"]})
+    assert matches(cjk, "哈萨克斯坦邀请塔利班。天气很好。") == ["r"]
+    assert matches(cjk, "哈萨克斯坦发表声明。塔利班表示欢迎。") == []
+
+
 def test_within_words(tmp_path):
     rs = one_rule(tmp_path, {"within": "3 words", "all": ["alpha", "omega"]})
     assert matches(rs, "alpha one two omega") == ["r"]
@@ -249,6 +258,21 @@ def test_inline_tags_do_not_split_words_and_blocks_do(tmp_path):
         assert html_to_text(html) == "Astana Kabul"
         assert [m.rule.id for m in phrase.match(Item(content=html))] == ["r"]  # two words
     assert [m.rule.id for m in rs.match(Item(content="<p>Tali</p><p>ban</p>"))] == []
+
+
+def test_arabic_and_persian_letter_forms_match_each_other(tmp_path):
+    # Persian ی ک, Arabic ي ك, alef maksura and ta marbuta are written interchangeably.
+    assert matches(term(tmp_path, "کابل"), "وصل وفد إلى كابل") == ["r"]
+    assert matches(term(tmp_path, "افغانستان"), "ﺍﻓﻐﺎﻧﺴﺘﺎﻥ") == ["r"]  # presentation forms
+    assert matches(term(tmp_path, "منظمة"), "منظمه") == ["r"]
+    assert matches(term(tmp_path, "موسی"), "موسى") == ["r"]
+
+
+def test_a_zero_width_non_joiner_does_not_split_a_word(tmp_path):
+    rs = term(tmp_path, "طالبان\u200cها")
+    assert matches(rs, "طالبانها گفتند") == ["r"]
+    assert matches(rs, "طالبان\u200cها گفتند") == ["r"]
+    assert matches(rs, "طالبان گفتند") == []
 
 
 def test_html_entities_are_decoded(tmp_path):
