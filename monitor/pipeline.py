@@ -189,6 +189,7 @@ class Poller:
             results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
         finally:
             await self._flush_unchanged()
+            await self._index_items()
         for feed, result in zip(feeds, results, strict=True):
             if isinstance(result, Exception):
                 # A bug, not a feed fault: logged with its traceback; other feeds went on.
@@ -254,6 +255,14 @@ class Poller:
         batch, self._unchanged = self._unchanged, []
         if batch:
             await self.db.call(Store.update_feeds, batch)
+
+    async def _index_items(self) -> None:
+        """Full-text index the cycle's new items in one statement (see storage m007)."""
+        try:
+            await self.db.call(Store.index_items)
+        except StorageError as e:
+            # The items are stored; the next cycle (or the next search) indexes them.
+            log.warning("could not update the search index: %s", e)
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         """At most `poll.per_host` fetches at once to one host: politeness."""

@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.errors import DatabaseOpenError, NotFoundError, StorageError
-from storage.schema import migrations
+from storage.schema import FTS_COLUMNS, migrations
 
 Row = dict[str, Any]
 
@@ -242,6 +242,27 @@ class StoreBase:
                 f"{verb} into [{table}] ({names}) values ({marks})",
                 [[r[c] for c in cols] for r in group],
             )
+
+    def index_items(self) -> int:
+        """Add items stored since the last call to the full-text index, in one statement
+        (see schema.m007). Returns how many were indexed."""
+        cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+        with self._tx():
+            mark = self.db.execute(
+                "select max_rowid from fts_indexed where table_name = 'items'"
+            ).fetchone()[0]
+            top = self.db.execute("select coalesce(max(rowid), 0) from items").fetchone()[0]
+            if top <= mark:
+                return 0
+            cur = self.db.execute(
+                f"""insert into items_fts (rowid, {cols})
+                    select rowid, {cols} from items where rowid > ? and rowid <= ?""",
+                [mark, top],
+            )
+            self.db.execute(
+                "update fts_indexed set max_rowid = ? where table_name = 'items'", [top]
+            )
+        return int(cur.rowcount)
 
     def items(self, since: str | None = None) -> Iterator[Row]:
         sql = "select items.*, feeds.url as feed_url, feeds.title as feed_title from items "
