@@ -7,9 +7,9 @@ import sqlite3
 
 from conftest import rss, write_config
 
+import monitor.workers
 from monitor.config import load_config
 from monitor.daemon import Service, run_once, utcnow
-from monitor.workers import MIN_PARSES
 from rules import RuleSet, load
 
 
@@ -50,9 +50,21 @@ def _run(tmp_path, urls, workers: int) -> list[tuple[str, str]]:
     return sorted(rows)
 
 
-def test_worker_processes_match_like_the_daemon_itself(tmp_path, server):
-    urls = _feeds(server, MIN_PARSES + 5)  # enough to start the pool
+def test_worker_processes_match_like_the_daemon_itself(tmp_path, server, monkeypatch):
+    # The pool starts after the first in-process job, so most feeds go to the workers.
+    monkeypatch.setattr(monitor.workers, "START_AFTER_CPU", 0.0)
+    urls = _feeds(server, 25)
     in_process = _run(tmp_path, urls, workers=0)
     pooled = _run(tmp_path, urls, workers=2)
     assert pooled == in_process
     assert len(in_process) >= 3 * len(urls)
+
+
+def test_a_small_cycle_stays_in_process(tmp_path, server):
+    # Starting workers costs more CPU than a few feeds' parsing and matching.
+    urls = _feeds(server, 10)
+    path = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"workers": 2})
+    service = Service(load_config(path, env={}), RuleSet(load([])))
+    report = asyncio.run(run_once(service, include_all=True))
+    assert report.poll.ok == len(urls) and report.poll.new_items == 30
+    assert not service.poller.cpu.started
