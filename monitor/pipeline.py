@@ -237,7 +237,10 @@ class Poller:
             values["moved_from"] = feed.get("moved_from") or feed["url"]
             log.info("feed %s moved permanently to %s", feed["url"], result.permanent_url)
         try:
-            changes = await self.db.call(commit, self.config, feed["id"], values, write, now)
+            # Batched: polls finishing together share one transaction, each atomic.
+            changes = await self.db.call_batched(
+                commit, self.config, feed["id"], values, write, now
+            )
         except StorageError as e:
             # Locked, read-only or full: nothing of this poll was written and the feed's
             # state is unchanged, so its items are fetched again next time. Not lost.

@@ -67,6 +67,17 @@ class StoreBase:
         except sqlite3.Error as e:
             raise StorageError(f"database write failed: {e}") from e
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested, a savepoint: an error rolls back only the inner block."""
+        with self._tx():
+            yield
+
+    @property
+    def in_transaction(self) -> bool:
+        """False after an error (a full disk, I/O) made SQLite roll back everything."""
+        return bool(self.db.conn.in_transaction)
+
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         try:
             return list(self.db.query(sql, params))
