@@ -217,20 +217,12 @@ class Poller:
             report.not_modified += 1
             return
         try:
-            parsed = await self.cpu.parse(
-                result.body,
-                result.headers.get("content-type"),
-                result.url,
-                self.config.poll.max_bytes,
-            )
+            parsed, published, write = await self._parse_and_build(feed, result, now)
         except FeedParseError as e:
             await self._failed(feed, FetchError(feed["url"], str(e)), now, report)
             return
-        keys = [i.key for i in parsed.items]
-        known = await self.db.call(Store.existing_keys, feed["id"], keys)
-        new = [i for i in parsed.items if i.key not in known]
-        write: PollWrite = await self.cpu.build(self.config, feed, parsed, new, now)
-        values = self._ok_values(feed, result, now, parsed) | {"content_hash": digest}
+        values = self._ok_values(feed, result, now, parsed, published)
+        values["content_hash"] = digest
         if result.permanent_url and result.permanent_url != feed["url"]:
             # 301/308: the feed moved for good. The new URL passed the guard on its hop.
             values["url"] = result.permanent_url
@@ -254,6 +246,22 @@ class Poller:
         report.matches += len(write.matches)
         report.alerts += write.alerts + changes
 
+    async def _parse_and_build(
+        self, feed: dict[str, Any], result: FetchResult, now: dt.datetime
+    ) -> tuple[ParsedFeed, list[dt.datetime | None], PollWrite]:
+        """The parsed feed (its items may be left out), its items' dates, and the rows to
+        write for its new items."""
+        args = (result.body, result.headers.get("content-type"), result.url)
+        if self.cpu.shares_database:
+            # One worker job: parse, dedupe (the worker reads the database) and build.
+            return await self.cpu.poll(feed, *args, self.config.poll.max_bytes, now)
+        parsed = await self.cpu.parse(*args, self.config.poll.max_bytes)
+        keys = [i.key for i in parsed.items]
+        known = await self.db.call(Store.existing_keys, feed["id"], keys)
+        new = [i for i in parsed.items if i.key not in known]
+        write: PollWrite = await self.cpu.build(self.config, feed, parsed, new, now)
+        return parsed, [i.published for i in parsed.items], write
+
     async def _flush_unchanged(self) -> None:
         batch, self._unchanged = self._unchanged, []
         if batch:
@@ -275,12 +283,16 @@ class Poller:
         return self._hosts[host]
 
     def _ok_values(
-        self, feed: dict[str, Any], result: FetchResult, now: dt.datetime, parsed: ParsedFeed | None
+        self,
+        feed: dict[str, Any],
+        result: FetchResult,
+        now: dt.datetime,
+        parsed: ParsedFeed | None,
+        published: list[dt.datetime | None] | None = None,
     ) -> dict[str, Any]:
-        published = [i.published for i in parsed.items] if parsed is not None else []
         interval = next_interval(
             _interval(self.config, feed),
-            published,
+            published or [],
             result.headers,
             parsed.ttl_minutes if parsed is not None else None,
             now,

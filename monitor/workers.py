@@ -17,12 +17,15 @@ import signal
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, TypeVar
 
 from monitor.config import Config
 from monitor.items import Item
 from monitor.parse import ParsedFeed, parse_feed
 from rules import RuleBook, RuleSet
+from storage import ItemKeys
 
 # In-process CPU seconds of parsing and matching after which the pool starts: about what
 # starting one worker costs.
@@ -32,14 +35,17 @@ T = TypeVar("T")
 
 _RULES: RuleSet | None = None
 _CONFIG: Config | None = None
+_DATABASE = ""  # the database file's absolute path, as the daemon resolved it
+_KEYS: ItemKeys | None = None  # this worker's read-only connection, opened on first use
 
 
-def _init(book: RuleBook, config: Config) -> None:
-    global _RULES, _CONFIG
+def _init(book: RuleBook, config: Config, database: str) -> None:
+    global _RULES, _CONFIG, _DATABASE
     # Ctrl-C reaches the whole process group; the daemon decides how to stop, not workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     _RULES = RuleSet(book)
     _CONFIG = config
+    _DATABASE = database
 
 
 def _parse(body: bytes, content_type: str | None, url: str, max_bytes: int) -> ParsedFeed:
@@ -57,6 +63,31 @@ def _build(
     if _RULES is None or _CONFIG is None:
         raise RuntimeError("worker not initialised")
     return build_write(_CONFIG, _RULES, feed, parsed, new, now)
+
+
+def _poll(
+    feed: dict[str, Any],
+    body: bytes,
+    content_type: str | None,
+    url: str,
+    max_bytes: int,
+    now: dt.datetime,
+) -> tuple[ParsedFeed, list[dt.datetime | None], Any]:
+    """Parse, dedupe against the database and build the poll's rows in one job: the items'
+    text crosses between processes twice (the body in, the rows out), not four times.
+    Returns the feed without its items, the items' dates, and the PollWrite."""
+    from monitor.pipeline import build_write
+
+    global _KEYS
+    if _RULES is None or _CONFIG is None:
+        raise RuntimeError("worker not initialised")
+    parsed = parse_feed(body, content_type, url, max_bytes)
+    if _KEYS is None:
+        _KEYS = ItemKeys(_DATABASE)
+    known = _KEYS.existing(feed["id"], [i.key for i in parsed.items])
+    new = [i for i in parsed.items if i.key not in known]
+    write = build_write(_CONFIG, _RULES, feed, parsed, new, now)
+    return replace(parsed, items=[]), [i.published for i in parsed.items], write
 
 
 class CpuPool:
@@ -85,7 +116,7 @@ class CpuPool:
             mp_context=context,
             initializer=_init,
             # The config goes once, here: per job it would be pickled with every feed in it.
-            initargs=(self.rules.book, self.config),
+            initargs=(self.rules.book, self.config, str(Path(self.config.database).resolve())),
         )
 
     def _local_slot(self) -> asyncio.Semaphore:
@@ -146,6 +177,26 @@ class CpuPool:
 
         local = (config, self.rules, feed, parsed, new, now)
         return await self._run(build_write, local, _build, feed, parsed, new, now)
+
+    @property
+    def shares_database(self) -> bool:
+        """Whether the workers are running and can read the database file themselves."""
+        return self._pool is not None and self.config.database != ":memory:"
+
+    async def poll(
+        self,
+        feed: dict[str, Any],
+        body: bytes,
+        content_type: str | None,
+        url: str,
+        max_bytes: int,
+        now: dt.datetime,
+    ) -> tuple[ParsedFeed, list[dt.datetime | None], Any]:
+        """Parse, dedupe and build in a worker (see `_poll`); only when shares_database."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(
+            self._pool, _poll, feed, body, content_type, url, max_bytes, now
+        )
 
     def close(self) -> None:
         if self._pool is not None:

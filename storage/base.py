@@ -36,6 +36,42 @@ def parse_ts(value: str) -> dt.datetime:
     return dt.datetime.strptime(value, TS_FORMAT).replace(tzinfo=dt.UTC)
 
 
+def _existing_keys(conn: sqlite3.Connection, feed_id: int, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    try:
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"select key from items where feed_id = ? and key in ({marks})",
+                [feed_id, *chunk],
+            ).fetchall()
+            found.update(r[0] for r in rows)
+    except sqlite3.Error as e:
+        raise StorageError(f"database read failed: {e}") from e
+    return found
+
+
+class ItemKeys:
+    """Read-only: which item keys a feed already has, for processes besides the writer's
+    (the parse and match workers). Opens the file read-only; no migrations, no writes.
+    Sees what the writer has committed (WAL readers never block it)."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True)
+            self.conn.execute("pragma busy_timeout = 5000")
+        except (sqlite3.Error, OSError) as e:
+            raise DatabaseOpenError(path, str(e)) from e
+
+    def existing(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        return _existing_keys(self.conn, feed_id, keys)
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class StoreBase:
     """Connection, pragmas, migrations, transactions; feeds and items."""
 
@@ -182,16 +218,7 @@ class StoreBase:
 
     def existing_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
         """Which of `keys` this feed already has: one query per feed, not one per item."""
-        found: set[str] = set()
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"select key from items where feed_id = ? and key in ({marks})",
-                [feed_id, *chunk],
-            ).fetchall()
-            found.update(r[0] for r in rows)
-        return found
+        return _existing_keys(self.db.conn, feed_id, keys)
 
     def commit_poll(
         self,

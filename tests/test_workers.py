@@ -68,3 +68,26 @@ def test_a_small_cycle_stays_in_process(tmp_path, server):
     report = asyncio.run(run_once(service, include_all=True))
     assert report.poll.ok == len(urls) and report.poll.new_items == 30
     assert not service.poller.cpu.started
+
+
+def test_workers_dedupe_against_what_is_stored(tmp_path, server, monkeypatch):
+    # Pooled polls read the stored keys in the worker: known items are not new again.
+    monkeypatch.setattr(monitor.workers, "START_AFTER_CPU", 0.0)
+    urls = _feeds(server, 6)
+    path = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"workers": 2})
+    config = load_config(path, env={})
+    first = Service(config, RuleSet(load([])))
+    assert asyncio.run(run_once(first, include_all=True)).poll.new_items == 18
+    now = utcnow().strftime("%a, %d %b %Y %H:%M:%S +0000")
+    for i in range(6):  # every feed gains one item and keeps its three
+        items = [{"guid": f"{i}-{k}", "title": f"Kazakhstan invites Taliban delegation {i}-{k}",
+                  "description": "Kazakhstan invited the Taliban to the Astana forum.",
+                  "pubDate": now} for k in range(4)]  # fmt: skip
+        server.feed(f"/f{i}.xml", rss(items))
+    second = Service(config, RuleSet(load([])))
+    report = asyncio.run(run_once(second, include_all=True))
+    assert second.poller.cpu.started
+    assert report.poll.new_items == 6
+    conn = sqlite3.connect(tmp_path / "newsmon.db")
+    assert conn.execute("select count(*) from items").fetchone()[0] == 24
+    conn.close()
