@@ -150,6 +150,7 @@ def worker_newsmon(args: argparse.Namespace) -> dict[str, Any]:
         _timed(service.poller, "cycle", parts)
         _timed(service.outbox, "run_once", parts)
         profiler = ThreadProfiler() if (args.profile and k == args.profile_cycle) else None
+        workers_cpu = _count_worker_cpu(service.poller.cpu)
         cpu0, t0 = time.process_time(), time.perf_counter()
         if profiler is not None:
             with profiler:
@@ -171,6 +172,7 @@ def worker_newsmon(args: argparse.Namespace) -> dict[str, Any]:
                 "cycle": name,
                 "wall": wall,
                 "cpu": cpu,
+                "workers_cpu": sum(workers_cpu),
                 "sync": parts.get("sync_feeds", 0.0),
                 "poll": parts.get("cycle", 0.0),
                 "deliver": parts.get("run_once", 0.0),
@@ -192,6 +194,26 @@ def worker_newsmon(args: argparse.Namespace) -> dict[str, Any]:
     out["cycles"] = cycles
     out["rss_mb"] = peak_rss_mb()
     return out
+
+
+def _count_worker_cpu(cpu: Any) -> list[float]:
+    """Record the CPU time of the parse/match worker processes when their pool closes:
+    they are the forkserver's children, so RUSAGE_CHILDREN never sees them."""
+    spent: list[float] = []
+    close = cpu.close
+
+    def counting_close() -> None:
+        pool = cpu._pool
+        for pid in list(getattr(pool, "_processes", None) or {}):
+            try:
+                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            spent.append((int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK"))
+        close()
+
+    cpu.close = counting_close
+    return spent
 
 
 async def _drain(service: Any) -> int:
@@ -404,6 +426,8 @@ def _note(system: str, res: dict[str, Any], c: dict[str, Any]) -> str:
             f"304 {c['not_modified']}, failed {c['failed']}; matches {c['matches']:,}, "
             f"alerts {c['alerts']:,}, sent {c['sent']:,}"
         )
+        if c.get("workers_cpu"):
+            note += f"; worker processes CPU {c['workers_cpu']:.2f}s"
         if c["backlog_sent"]:
             note += f" (+{c['backlog_sent']:,} more sent after, untimed, {c['backlog_s']:.1f}s)"
         if c["cycle"] == "cold":

@@ -189,6 +189,7 @@ class Poller:
             results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
         finally:
             await self._flush_unchanged()
+            await self._index_items()
         for feed, result in zip(feeds, results, strict=True):
             if isinstance(result, Exception):
                 # A bug, not a feed fault: logged with its traceback; other feeds went on.
@@ -216,27 +217,22 @@ class Poller:
             report.not_modified += 1
             return
         try:
-            parsed = await self.cpu.parse(
-                result.body,
-                result.headers.get("content-type"),
-                result.url,
-                self.config.poll.max_bytes,
-            )
+            parsed, published, write = await self._parse_and_build(feed, result, now)
         except FeedParseError as e:
             await self._failed(feed, FetchError(feed["url"], str(e)), now, report)
             return
-        keys = [i.key for i in parsed.items]
-        known = await self.db.call(Store.existing_keys, feed["id"], keys)
-        new = [i for i in parsed.items if i.key not in known]
-        write: PollWrite = await self.cpu.build(self.config, feed, parsed, new, now)
-        values = self._ok_values(feed, result, now, parsed) | {"content_hash": digest}
+        values = self._ok_values(feed, result, now, parsed, published)
+        values["content_hash"] = digest
         if result.permanent_url and result.permanent_url != feed["url"]:
             # 301/308: the feed moved for good. The new URL passed the guard on its hop.
             values["url"] = result.permanent_url
             values["moved_from"] = feed.get("moved_from") or feed["url"]
             log.info("feed %s moved permanently to %s", feed["url"], result.permanent_url)
         try:
-            changes = await self.db.call(commit, self.config, feed["id"], values, write, now)
+            # Batched: polls finishing together share one transaction, each atomic.
+            changes = await self.db.call_batched(
+                commit, self.config, feed["id"], values, write, now
+            )
         except StorageError as e:
             # Locked, read-only or full: nothing of this poll was written and the feed's
             # state is unchanged, so its items are fetched again next time. Not lost.
@@ -250,10 +246,34 @@ class Poller:
         report.matches += len(write.matches)
         report.alerts += write.alerts + changes
 
+    async def _parse_and_build(
+        self, feed: dict[str, Any], result: FetchResult, now: dt.datetime
+    ) -> tuple[ParsedFeed, list[dt.datetime | None], PollWrite]:
+        """The parsed feed (its items may be left out), its items' dates, and the rows to
+        write for its new items."""
+        args = (result.body, result.headers.get("content-type"), result.url)
+        if self.cpu.shares_database:
+            # One worker job: parse, dedupe (the worker reads the database) and build.
+            return await self.cpu.poll(feed, *args, self.config.poll.max_bytes, now)
+        parsed = await self.cpu.parse(*args, self.config.poll.max_bytes)
+        keys = [i.key for i in parsed.items]
+        known = await self.db.call(Store.existing_keys, feed["id"], keys)
+        new = [i for i in parsed.items if i.key not in known]
+        write: PollWrite = await self.cpu.build(self.config, feed, parsed, new, now)
+        return parsed, [i.published for i in parsed.items], write
+
     async def _flush_unchanged(self) -> None:
         batch, self._unchanged = self._unchanged, []
         if batch:
             await self.db.call(Store.update_feeds, batch)
+
+    async def _index_items(self) -> None:
+        """Full-text index the cycle's new items in one statement (see storage m007)."""
+        try:
+            await self.db.call(Store.index_items)
+        except StorageError as e:
+            # The items are stored; the next cycle (or the next search) indexes them.
+            log.warning("could not update the search index: %s", e)
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         """At most `poll.per_host` fetches at once to one host: politeness."""
@@ -263,12 +283,16 @@ class Poller:
         return self._hosts[host]
 
     def _ok_values(
-        self, feed: dict[str, Any], result: FetchResult, now: dt.datetime, parsed: ParsedFeed | None
+        self,
+        feed: dict[str, Any],
+        result: FetchResult,
+        now: dt.datetime,
+        parsed: ParsedFeed | None,
+        published: list[dt.datetime | None] | None = None,
     ) -> dict[str, Any]:
-        published = [i.published for i in parsed.items] if parsed is not None else []
         interval = next_interval(
             _interval(self.config, feed),
-            published,
+            published or [],
             result.headers,
             parsed.ttl_minutes if parsed is not None else None,
             now,

@@ -18,7 +18,7 @@ from typing import Any
 from sqlite_utils import Database
 
 from storage.errors import DatabaseOpenError, NotFoundError, StorageError
-from storage.schema import migrations
+from storage.schema import FTS_COLUMNS, migrations
 
 Row = dict[str, Any]
 
@@ -34,6 +34,42 @@ def ts(when: dt.datetime) -> str:
 def parse_ts(value: str) -> dt.datetime:
     """The datetime a `ts()` string stands for (UTC)."""
     return dt.datetime.strptime(value, TS_FORMAT).replace(tzinfo=dt.UTC)
+
+
+def _existing_keys(conn: sqlite3.Connection, feed_id: int, keys: Sequence[str]) -> set[str]:
+    found: set[str] = set()
+    try:
+        for i in range(0, len(keys), 500):
+            chunk = list(keys[i : i + 500])
+            marks = ",".join("?" * len(chunk))
+            rows = conn.execute(
+                f"select key from items where feed_id = ? and key in ({marks})",
+                [feed_id, *chunk],
+            ).fetchall()
+            found.update(r[0] for r in rows)
+    except sqlite3.Error as e:
+        raise StorageError(f"database read failed: {e}") from e
+    return found
+
+
+class ItemKeys:
+    """Read-only: which item keys a feed already has, for processes besides the writer's
+    (the parse and match workers). Opens the file read-only; no migrations, no writes.
+    Sees what the writer has committed (WAL readers never block it)."""
+
+    def __init__(self, path: str) -> None:
+        try:
+            uri = Path(path).resolve().as_uri() + "?mode=ro"
+            self.conn = sqlite3.connect(uri, uri=True)
+            self.conn.execute("pragma busy_timeout = 5000")
+        except (sqlite3.Error, OSError) as e:
+            raise DatabaseOpenError(path, str(e)) from e
+
+    def existing(self, feed_id: int, keys: Sequence[str]) -> set[str]:
+        return _existing_keys(self.conn, feed_id, keys)
+
+    def close(self) -> None:
+        self.conn.close()
 
 
 class StoreBase:
@@ -66,6 +102,17 @@ class StoreBase:
                 yield
         except sqlite3.Error as e:
             raise StorageError(f"database write failed: {e}") from e
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """One transaction; nested, a savepoint: an error rolls back only the inner block."""
+        with self._tx():
+            yield
+
+    @property
+    def in_transaction(self) -> bool:
+        """False after an error (a full disk, I/O) made SQLite roll back everything."""
+        return bool(self.db.conn.in_transaction)
 
     def _rows(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> list[Row]:
         try:
@@ -171,16 +218,7 @@ class StoreBase:
 
     def existing_keys(self, feed_id: int, keys: Sequence[str]) -> set[str]:
         """Which of `keys` this feed already has: one query per feed, not one per item."""
-        found: set[str] = set()
-        for i in range(0, len(keys), 500):
-            chunk = list(keys[i : i + 500])
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"select key from items where feed_id = ? and key in ({marks})",
-                [feed_id, *chunk],
-            ).fetchall()
-            found.update(r[0] for r in rows)
-        return found
+        return _existing_keys(self.db.conn, feed_id, keys)
 
     def commit_poll(
         self,
@@ -242,6 +280,27 @@ class StoreBase:
                 f"{verb} into [{table}] ({names}) values ({marks})",
                 [[r[c] for c in cols] for r in group],
             )
+
+    def index_items(self) -> int:
+        """Add items stored since the last call to the full-text index, in one statement
+        (see schema.m007). Returns how many were indexed."""
+        cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+        with self._tx():
+            mark = self.db.execute(
+                "select max_rowid from fts_indexed where table_name = 'items'"
+            ).fetchone()[0]
+            top = self.db.execute("select coalesce(max(rowid), 0) from items").fetchone()[0]
+            if top <= mark:
+                return 0
+            cur = self.db.execute(
+                f"""insert into items_fts (rowid, {cols})
+                    select rowid, {cols} from items where rowid > ? and rowid <= ?""",
+                [mark, top],
+            )
+            self.db.execute(
+                "update fts_indexed set max_rowid = ? where table_name = 'items'", [top]
+            )
+        return int(cur.rowcount)
 
     def items(self, since: str | None = None) -> Iterator[Row]:
         sql = "select items.*, feeds.url as feed_url, feeds.title as feed_title from items "

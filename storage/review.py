@@ -5,10 +5,11 @@ Part of the Store (see storage/store.py). SQL lives here and in the schema only.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from storage.base import Row, StoreBase
-from storage.errors import NotFoundError
+from storage.errors import NotFoundError, StorageError
 
 
 class ReviewMixin(StoreBase):
@@ -34,7 +35,13 @@ class ReviewMixin(StoreBase):
         return self._rows(sql, [*params, limit])
 
     def search_matches(self, query: str, limit: int = 50) -> list[Row]:
-        """Matches whose item text matches an FTS5 query (words, "phrases", OR, prefix*)."""
+        """Matches whose item text matches an FTS5 query (words, "phrases", OR, prefix*).
+
+        Items a running cycle stored but has not indexed yet are indexed first; when that
+        cannot be done now (the database is read-only or busy) the search still runs.
+        """
+        with contextlib.suppress(StorageError):
+            self.index_items()
         sql = (
             self._MATCH_SQL
             + """

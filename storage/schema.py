@@ -157,3 +157,53 @@ def m005_moved_feeds(db: Database) -> None:
 def m006_destination_outage(db: Database) -> None:
     # When the destination's current run of failures began (null while it succeeds).
     db.execute("alter table destinations add column failing_since text")
+
+
+# The FTS index is filled in batches, not by a per-row insert trigger: the trigger made
+# every item insert about 4x slower (issue 6). `fts_indexed.max_rowid` is the watermark:
+# items with a rowid at or below it are in `items_fts`, later ones are not yet. Store.
+# index_items() moves it; deletes and updates of indexed rows keep the index consistent
+# through the triggers below (unindexed rows are read from `items` when they are indexed).
+FTS_COLUMNS = ("title", "summary", "content")
+
+
+@migrations()
+def m007_batched_fts(db: Database) -> None:
+    db.execute(
+        """
+        create table fts_indexed (
+            table_name text primary key,
+            max_rowid integer not null
+        )"""
+    )
+    # Every existing item was indexed by the old insert trigger.
+    db.execute(
+        "insert into fts_indexed values ('items', (select coalesce(max(rowid), 0) from items))"
+    )
+    for name in ("items_ai", "items_ad", "items_au"):
+        db.execute(f"drop trigger if exists [{name}]")
+    cols = ", ".join(f"[{c}]" for c in FTS_COLUMNS)
+    old = ", ".join(f"old.[{c}]" for c in FTS_COLUMNS)
+    new = ", ".join(f"new.[{c}]" for c in FTS_COLUMNS)
+    mark = "(select max_rowid from fts_indexed where table_name = 'items')"
+    db.execute(
+        f"""
+        create trigger items_ad after delete on items when old.rowid <= {mark} begin
+          insert into items_fts (items_fts, rowid, {cols}) values ('delete', old.rowid, {old});
+          -- After the highest rowid is deleted SQLite reuses it: it must land above the mark.
+          update fts_indexed set max_rowid =
+            (select coalesce(max(rowid), 0) from items where rowid <= fts_indexed.max_rowid)
+          where table_name = 'items';
+        end"""
+    )
+    # One trigger, not two: the 'delete' of the old text must run before the insert of the
+    # new, and SQLite does not promise an order between triggers.
+    db.execute(
+        f"""
+        create trigger items_au after update on items begin
+          insert into items_fts (items_fts, rowid, {cols})
+            select 'delete', old.rowid, {old} where old.rowid <= {mark};
+          insert into items_fts (rowid, {cols})
+            select new.rowid, {new} where new.rowid <= {mark};
+        end"""
+    )

@@ -220,14 +220,14 @@ class RecordingResolver:
 
 class ConnectRecorder:
     """Every (address, port) the guards let a connection go to, across the Fetcher's
-    clients. With `delegate=False` nothing is ever connected: an approval raises instead
+    transports. With `delegate=False` nothing is ever connected: an approval raises instead
     (for addresses that must not be touched, such as 10.x or 169.254.169.254)."""
 
     def __init__(self, fetcher: Fetcher, delegate: bool) -> None:
         guard = fetcher.guard
         assert isinstance(guard, Guard), "the Fetcher is not guarded"
-        for client in fetcher.clients:
-            assert client._transport.guard is guard  # type: ignore[attr-defined]
+        for transport in fetcher.transports:
+            assert transport.guard is guard  # type: ignore[attr-defined]
         self.connects = guard.approved
         if not delegate:
             vet_all = guard.vet_all

@@ -7,9 +7,9 @@ import sqlite3
 
 from conftest import rss, write_config
 
+import monitor.workers
 from monitor.config import load_config
 from monitor.daemon import Service, run_once, utcnow
-from monitor.workers import MIN_PARSES
 from rules import RuleSet, load
 
 
@@ -50,9 +50,44 @@ def _run(tmp_path, urls, workers: int) -> list[tuple[str, str]]:
     return sorted(rows)
 
 
-def test_worker_processes_match_like_the_daemon_itself(tmp_path, server):
-    urls = _feeds(server, MIN_PARSES + 5)  # enough to start the pool
+def test_worker_processes_match_like_the_daemon_itself(tmp_path, server, monkeypatch):
+    # The pool starts after the first in-process job, so most feeds go to the workers.
+    monkeypatch.setattr(monitor.workers, "START_AFTER_CPU", 0.0)
+    urls = _feeds(server, 25)
     in_process = _run(tmp_path, urls, workers=0)
     pooled = _run(tmp_path, urls, workers=2)
     assert pooled == in_process
     assert len(in_process) >= 3 * len(urls)
+
+
+def test_a_small_cycle_stays_in_process(tmp_path, server):
+    # Starting workers costs more CPU than a few feeds' parsing and matching.
+    urls = _feeds(server, 10)
+    path = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"workers": 2})
+    service = Service(load_config(path, env={}), RuleSet(load([])))
+    report = asyncio.run(run_once(service, include_all=True))
+    assert report.poll.ok == len(urls) and report.poll.new_items == 30
+    assert not service.poller.cpu.started
+
+
+def test_workers_dedupe_against_what_is_stored(tmp_path, server, monkeypatch):
+    # Pooled polls read the stored keys in the worker: known items are not new again.
+    monkeypatch.setattr(monitor.workers, "START_AFTER_CPU", 0.0)
+    urls = _feeds(server, 6)
+    path = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"workers": 2})
+    config = load_config(path, env={})
+    first = Service(config, RuleSet(load([])))
+    assert asyncio.run(run_once(first, include_all=True)).poll.new_items == 18
+    now = utcnow().strftime("%a, %d %b %Y %H:%M:%S +0000")
+    for i in range(6):  # every feed gains one item and keeps its three
+        items = [{"guid": f"{i}-{k}", "title": f"Kazakhstan invites Taliban delegation {i}-{k}",
+                  "description": "Kazakhstan invited the Taliban to the Astana forum.",
+                  "pubDate": now} for k in range(4)]  # fmt: skip
+        server.feed(f"/f{i}.xml", rss(items))
+    second = Service(config, RuleSet(load([])))
+    report = asyncio.run(run_once(second, include_all=True))
+    assert second.poller.cpu.started
+    assert report.poll.new_items == 6
+    conn = sqlite3.connect(tmp_path / "newsmon.db")
+    assert conn.execute("select count(*) from items").fetchone()[0] == 24
+    conn.close()
