@@ -248,7 +248,7 @@ class Compiled:
 
     def program(self, node: Node) -> tuple[Any, ...]:
         """A condition as nested tuples the matcher walks without isinstance tests:
-        (LEAF, atom, kind, value, is_regex) or (op, children, within)."""
+        (LEAF, atom, kind, value, is_regex) or (op, children, within, leaf atoms, others)."""
         if isinstance(node, Group):
             op = _OPS[node.op]
             children: list[tuple[Any, ...]] = []
@@ -260,7 +260,12 @@ class Compiled:
                     children.extend(prog[1])
                 else:
                     children.append(prog)
-            return (op, tuple(children), node.within)
+            # The atoms of the direct word leaves, and the other children: a group whose
+            # leaves are absent from an item is decided by set operations, not a call each
+            # (the shipped rules have groups of hundreds of terms).
+            leaves = frozenset(c[1] for c in children if c[0] == LEAF and not c[4])
+            others = tuple(c for c in children if not (c[0] == LEAF and not c[4]))
+            return (op, tuple(children), node.within, leaves, others)
         atom = self.leaf_atom(node)
         if isinstance(node, Term):
             return (LEAF, atom, "term", node.text, False)

@@ -302,8 +302,10 @@ class _Evaluator:
     def holds(self, node: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
         op = node[0]
         if op == LEAF:
-            if ev is None and scope is None and self.fields is None and not node[4]:
-                return node[1] in self.present
+            if not node[4] and node[1] not in self.present:
+                return False
+            if ev is None and scope is None and self.fields is None:
+                return not node[4] or bool(self._leaf(node, None))
             hits = self._leaf(node, scope)
             if ev is not None and hits:
                 ev.extend((h, node[2], node[3]) for h in hits)
@@ -311,26 +313,35 @@ class _Evaluator:
         if node[2] is not None:
             if op == NONE:
                 # "none of these within a sentence": no window in which any of them holds.
-                return not self._within((ANY, node[1], node[2]), scope, None)
+                return not self._within((ANY, *node[1:]), scope, None)
             return self._within(node, scope, ev)
         return self._group(node, scope, ev)
 
     def _group(self, g: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
-        op, children = g[0], g[1]
+        op, children, leaves = g[0], g[1], g[3]
+        present = self.present
         if op == ALL:
+            if not leaves <= present:
+                return False  # a word leaf absent from the whole item is absent everywhere
             return all(self.holds(ch, scope, ev) for ch in children)
+        absent = leaves.isdisjoint(present)
         if op == ANY:
             if ev is None:
-                return any(self.holds(ch, scope, None) for ch in children)
-            results = [self.holds(ch, scope, ev) for ch in children]
+                if not absent and scope is None and self.fields is None:
+                    return True
+                # Only children that can hold: present leaves (or all, if some are).
+                return any(self.holds(ch, scope, None) for ch in (g[4] if absent else children))
+            results = [self.holds(ch, scope, ev) for ch in (g[4] if absent else children)]
             return any(results)
-        return not any(self.holds(ch, scope, None) for ch in children)
+        return not any(self.holds(ch, scope, None) for ch in (g[4] if absent else children))
 
     def _anchors(self, g: tuple[Any, ...], scope: Scope) -> list[Hit]:
         out: list[Hit] = []
+        present = self.present
         for ch in g[1]:
             if ch[0] == LEAF:
-                out.extend(self._leaf(ch, scope))
+                if ch[4] or ch[1] in present:
+                    out.extend(self._leaf(ch, scope))
             elif ch[0] != NONE:
                 out.extend(self._anchors(ch, scope))
         return out
