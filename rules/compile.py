@@ -38,6 +38,12 @@ from rules.text import fold, is_unspaced
 
 # Surface forms, once per distinct word (phrases share words: "the", "of").
 _forms = lru_cache(maxsize=1 << 16)(forms)
+
+
+@lru_cache(maxsize=1 << 16)
+def _encoded(words: frozenset[str]) -> frozenset[bytes]:
+    """A word's forms as UTF-8, as the matcher reads them off the joined text."""
+    return frozenset(w.encode() for w in words)
 # Node codes of compiled conditions (see `Compiled.program`).
 LEAF, ALL, ANY, NONE = 0, 1, 2, 3
 _OPS = {Op.ALL: ALL, Op.ANY: ANY, Op.NONE: NONE}
@@ -176,12 +182,12 @@ class Compiled:
             return
         rest: Pattern | frozenset[bytes] | None = pat if n > 1 else None
         if n == 2 and not isinstance(slots[1], str):
-            rest = frozenset(f.encode() for f in slots[1])  # checked on the bytes, no split
+            rest = _encoded(slots[1])  # checked on the bytes, no split
         head = slots[0]
         if isinstance(head, str):
             self.keys[" " + head].append((n, atom, rest, None))
         elif len(head) > _FORMS_MAX and len(stem := commonprefix(choices[0])) >= 3:
-            self.keys[" " + stem].append((n, atom, rest, frozenset(f.encode() for f in head)))
+            self.keys[" " + stem].append((n, atom, rest, _encoded(head)))
         else:
             for form in choices[0]:
                 self.keys[" " + form + " "].append((n, atom, rest, None))
