@@ -44,6 +44,8 @@ _forms = lru_cache(maxsize=1 << 16)(forms)
 def _encoded(words: frozenset[str]) -> frozenset[bytes]:
     """A word's forms as UTF-8, as the matcher reads them off the joined text."""
     return frozenset(w.encode() for w in words)
+
+
 # Node codes of compiled conditions (see `Compiled.program`).
 LEAF, ALL, ANY, NONE = 0, 1, 2, 3
 _OPS = {Op.ALL: ALL, Op.ANY: ANY, Op.NONE: NONE}
