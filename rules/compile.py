@@ -256,7 +256,10 @@ class Compiled:
 
     def program(self, node: Node) -> tuple[Any, ...]:
         """A condition as nested tuples the matcher walks without isinstance tests:
-        (LEAF, atom, kind, value, is_regex) or (op, children, within, leaf atoms, others)."""
+        (LEAF, atom, kind, value, is_regex) or (op, children, within, leaf atoms, others,
+        leaves by atom), where the last three split the children: the atoms of the word
+        leaves, the other children as (position, child), and the word leaves by atom as
+        (position, leaf)."""
         if isinstance(node, Group):
             op = _OPS[node.op]
             children: list[tuple[Any, ...]] = []
@@ -271,9 +274,15 @@ class Compiled:
             # The atoms of the direct word leaves, and the other children: a group whose
             # leaves are absent from an item is decided by set operations, not a call each
             # (the shipped rules have groups of hundreds of terms).
-            leaves = frozenset(c[1] for c in children if c[0] == LEAF and not c[4])
-            others = tuple(c for c in children if not (c[0] == LEAF and not c[4]))
-            return (op, tuple(children), node.within, leaves, others)
+            by_atom: dict[int, list[tuple[int, tuple[Any, ...]]]] = {}
+            others = []
+            for i, c in enumerate(children):
+                if c[0] == LEAF and not c[4]:
+                    by_atom.setdefault(c[1], []).append((i, c))
+                else:
+                    others.append((i, c))
+            leaves = {atom: tuple(found) for atom, found in by_atom.items()}
+            return (op, tuple(children), node.within, frozenset(leaves), tuple(others), leaves)
         atom = self.leaf_atom(node)
         if isinstance(node, Term):
             return (LEAF, atom, "term", node.text, False)

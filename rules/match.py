@@ -252,6 +252,7 @@ def _reading_order(h: Hit) -> tuple[int, int, int]:
 
 
 _FIRST = itemgetter(0)  # the key index of an automaton match, in C
+_POSITION = itemgetter(0)  # a child's position in its group
 
 
 def _substring_hits(f: Field, key: str) -> list[Hit]:
@@ -324,24 +325,31 @@ class _Evaluator:
             if not leaves <= present:
                 return False  # a word leaf absent from the whole item is absent everywhere
             return all(self.holds(ch, scope, ev) for ch in children)
-        absent = leaves.isdisjoint(present)
         if op == ANY:
             if ev is None:
-                if not absent and scope is None and self.fields is None:
+                if scope is None and self.fields is None and not leaves.isdisjoint(present):
                     return True
-                # Only children that can hold: present leaves (or all, if some are).
-                return any(self.holds(ch, scope, None) for ch in (g[4] if absent else children))
-            results = [self.holds(ch, scope, ev) for ch in (g[4] if absent else children)]
+                return any(self.holds(ch, scope, None) for ch in self._live(g))
+            results = [self.holds(ch, scope, ev) for ch in self._live(g)]
             return any(results)
-        return not any(self.holds(ch, scope, None) for ch in (g[4] if absent else children))
+        return not any(self.holds(ch, scope, None) for ch in self._live(g))
+
+    def _live(self, g: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The children of group `g` that may hold, in rule order: word leaves whose atom
+        the item has (found by one set intersection, not a call per leaf) and the others."""
+        found = g[3] & self.present
+        if not found:
+            return [ch for _, ch in g[4]]
+        live = [x for atom in found for x in g[5][atom]]
+        live.extend(g[4])
+        live.sort(key=_POSITION)
+        return [ch for _, ch in live]
 
     def _anchors(self, g: tuple[Any, ...], scope: Scope) -> list[Hit]:
         out: list[Hit] = []
-        present = self.present
-        for ch in g[1]:
+        for ch in self._live(g):
             if ch[0] == LEAF:
-                if ch[4] or ch[1] in present:
-                    out.extend(self._leaf(ch, scope))
+                out.extend(self._leaf(ch, scope))
             elif ch[0] != NONE:
                 out.extend(self._anchors(ch, scope))
         return out
