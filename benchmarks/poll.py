@@ -129,6 +129,7 @@ def worker_newsmon(args: argparse.Namespace) -> dict[str, Any]:
     import rules
     from monitor.config import load_config
     from monitor.daemon import Service, run_once
+    from monitor.heap import settle_heap
 
     tmp = Path(args.tmp)
     config = load_config(write_config(tmp, args.base, args.n), env={})
@@ -145,6 +146,7 @@ def worker_newsmon(args: argparse.Namespace) -> dict[str, Any]:
         if k == 1:
             set_version(args.base, 1)
         service = Service(config, ruleset)
+        settle_heap()  # as `newsmon run` does once the service is built
         parts: dict[str, float] = {}
         _timed(service, "sync_feeds", parts)
         _timed(service.poller, "cycle", parts)
