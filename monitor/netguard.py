@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import ssl
 from collections.abc import Iterable
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -88,9 +89,19 @@ class AddressPolicy:
     def __init__(self, allow_private: bool = False, allowed: Iterable[str] = ()) -> None:
         self.allow_private = allow_private
         self.allowed = [ipaddress.ip_network(n, strict=False) for n in allowed]
+        self._verdicts: dict[IPAddress, bool] = {}
 
     def permits(self, ip: IPAddress) -> bool:
-        ip = _unwrap(ip)
+        # Remembered per address: `is_global` walks lists of reserved networks, and a feed
+        # host's address is checked on every request to it.
+        known = self._verdicts.get(ip)
+        if known is None:
+            if len(self._verdicts) > 10_000:
+                self._verdicts.clear()
+            known = self._verdicts[ip] = self._permits(_unwrap(ip))
+        return known
+
+    def _permits(self, ip: IPAddress) -> bool:
         if any(ip in net for net in self.allowed):
             return True
         if ip.is_multicast or ip.is_unspecified:
@@ -124,10 +135,7 @@ class Guard:
 
     async def vet_all(self, host: str, port: int) -> list[str]:
         host = host.strip("[]")
-        try:
-            literal: IPAddress | None = ipaddress.ip_address(host.split("%")[0])
-        except ValueError:
-            literal = None
+        literal = _ip(host.split("%")[0])
         if literal is not None:
             addresses = [str(literal)]
         else:
@@ -137,11 +145,14 @@ class Guard:
                 raise FetchError(host, f"cannot resolve {host}: {e}") from e
         if not addresses:
             raise FetchError(host, f"cannot resolve {host}")
-        ips = [ipaddress.ip_address(a.split("%")[0]) for a in addresses]
+        bare = [a.split("%")[0] for a in addresses]
+        ips = [_ip(a) or ipaddress.ip_address(a) for a in bare]  # (the latter raises)
         # All answers must be allowed: otherwise a later connection could use a bad one.
         bad = [ip for ip in ips if not self.policy.permits(ip)]
         if bad:
             raise BlockedAddressError(host, f"{host} resolves to a non-public address ({bad[0]})")
+        if len(self.approved) >= 10_000:
+            del self.approved[:5_000]  # a record, not a log: bounded in a long-lived daemon
         self.approved.append((str(ips[0]), port))
         return [str(ip) for ip in ips]
 
@@ -205,6 +216,16 @@ class _GuardedTransport(AiohttpTransport):
         return await super().handle_async_request(request)
 
 
+@lru_cache(maxsize=4096)
+def _ip(text: str) -> IPAddress | None:
+    """`text` as an IP address, or None (parsed once per distinct text: every request)."""
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+@lru_cache(maxsize=4096)
 def _literal(host: str) -> IPAddress | None:
     """The address an IP-literal host names, including the all-digits form some clients
     read as an IPv4 address ("2130706434" is 127.0.0.2)."""

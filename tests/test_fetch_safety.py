@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import email.utils
 import gzip
+import ipaddress
 import json
 import shutil
 import socket
@@ -1024,3 +1025,23 @@ def test_f13_untrusted_certificate_is_a_clear_fetch_error(tls_server):
     assert not isinstance(info.value, BlockedAddressError | FetchTimeoutError)
     assert "CERTIFICATE_VERIFY_FAILED" in info.value.reason
     assert served == []  # no fallback to an unverified request
+
+
+def test_the_guards_record_of_approved_addresses_stays_bounded():
+    # A daemon vets an address on every request for months: the record must not grow
+    # without end, and a verdict remembered for speed must stay the policy's verdict.
+    policy = AddressPolicy(allow_private=False)
+    guard = Guard(policy)
+
+    async def many() -> None:
+        for _ in range(25_000):
+            await guard.vet("93.184.216.34", 443)
+        with pytest.raises(BlockedAddressError):
+            await guard.vet("10.0.0.1", 443)
+        with pytest.raises(BlockedAddressError):
+            await guard.vet("10.0.0.1", 443)  # the remembered verdict, the same answer
+
+    asyncio.run(many())
+    assert 0 < len(guard.approved) <= 10_000
+    assert guard.approved[-1] == ("93.184.216.34", 443)
+    assert not policy.permits(ipaddress.ip_address("::ffff:10.0.0.1"))
