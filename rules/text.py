@@ -212,13 +212,6 @@ def fold(text: str) -> str:
     return "".join(parts)
 
 
-def fold_words(text: str) -> tuple[list[str], bool]:
-    """WORD_RE.findall(fold(text)), and whether fold(text) has a character of a script
-    written without spaces (CJK, Thai)."""
-    joined, unspaced = fold_joined(text)
-    return joined.decode("utf-8", "surrogatepass").split(), unspaced
-
-
 def fold_joined(text: str) -> tuple[bytes, bool]:
     """The words of fold(text) joined by single spaces, with a space before the first and
     after the last, UTF-8 encoded (b" w1 w2 ... "), and whether fold(text) has a character
