@@ -20,7 +20,6 @@ entity that appears without any of its rules' other terms costs one set operatio
 
 from __future__ import annotations
 
-import gc
 import re
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -32,6 +31,7 @@ from typing import Any
 
 import ahocorasick_rs
 
+from rules.gcpause import collector_paused
 from rules.inflect import forms
 from rules.model import FIELDS, EntityRef, Group, Mode, Node, Op, Regex, Rule, RuleBook, Term
 from rules.text import fold, is_unspaced
@@ -166,13 +166,13 @@ class Compiled:
             self.lazy.setdefault(atom, []).append((Pattern(tuple(slots)), key))
             return
         pid = len(self.patterns)
-        self.patterns.append(Pattern(tuple(slots)))
+        pat = Pattern(tuple(slots))
+        self.patterns.append(pat)
         self.pattern_atoms.append([atom])
         if key is not None:
             # Unspaced scripts have no word boundaries to respect: substring search.
             self.unspaced_keys[key].append(pid)
             return
-        pat = self.patterns[pid]
         n = len(slots)
         choices = [(s,) if isinstance(s, str) else sorted(s) for s in slots]
         # A prefix can only end a key: after it, the key would need the rest of its word.
@@ -318,15 +318,8 @@ def _leaves(node: Node) -> list[Node]:
 
 
 def compile_book(book: RuleBook) -> Compiled:
-    # Compiling makes ~10^5 small tuples that all live on: the cyclic collector would run
-    # again and again over the growing heap for nothing (half the time at 10,000 rules).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _compile(book)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _compile(book: RuleBook) -> Compiled:
@@ -388,10 +381,10 @@ def _compile(book: RuleBook) -> Compiled:
             simple = len(spelled) == 1 and not checked
             c.key_atom.append(spelled[0][0] if simple else -1)
             c.key_last.append(spelled[0][1] if simple else 0)
-            c.key_complex.append(not simple)
             if simple:
                 atom_keys[spelled[0][0]].add(k)
         c.atom_keys = {atom: frozenset(ks) for atom, ks in atom_keys.items()}
+        c.key_complex = [atom == -1 for atom in c.key_atom]
     if c.unspaced_keys:
         c.unspaced = ahocorasick_rs.AhoCorasick(list(c.unspaced_keys), implementation=_NFA)
         c.unspaced_pids = list(c.unspaced_keys.values())

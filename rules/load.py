@@ -6,7 +6,6 @@ Reads rule files; no other I/O. Nothing is half-loaded: any problem raises RuleF
 from __future__ import annotations
 
 import datetime as dt
-import gc
 import re
 from collections.abc import Iterable
 from importlib import resources
@@ -17,6 +16,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from rules.errors import Problem, RuleFileError
+from rules.gcpause import collector_paused
 from rules.model import (
     Entity,
     EntityRef,
@@ -387,15 +387,8 @@ def shipped_paths() -> list[Path]:
 
 def load(paths: Iterable[str | Path] = (), destinations: set[str] | None = None) -> RuleBook:
     """Load rule files (the shipped ones when `paths` is empty) or raise RuleFileError."""
-    # Loading builds ~10^6 objects that all live on; the cyclic collector would rescan the
-    # growing heap many times over (most of the time taken by 10,000 rules).
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
+    with collector_paused():
         return _load(paths, destinations)
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _load(paths: Iterable[str | Path], destinations: set[str] | None) -> RuleBook:
