@@ -8,12 +8,16 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import accumulate, compress, count
 from operator import add
+from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser
+
+_V = TypeVar("_V")
 
 # Tags whose text is never article text.
 _DROP_TAGS = ("script", "style", "noscript", "template", "svg", "iframe", "object")
@@ -142,35 +146,34 @@ _NON_ASCII = re.compile(r"([^\x00-\x7f]+)")
 _ASCII_WORDS = bytes(c if c >= 0x80 or chr(c).isalnum() or c == 0x5F else 0x20 for c in range(256))
 
 
-class _RunTable(dict[str, str]):
-    """Non-ASCII runs of text -> folded run. Runs repeat (names, accented letters, Cyrillic
-    words), so each is folded once. Bounded; updates are idempotent, so threads may share."""
+class _Memo(dict[str, _V]):
+    """Runs of text -> what `compute` makes of them. Runs repeat (names, accented letters,
+    Cyrillic words), so each is computed once. Bounded; updates are idempotent, so threads
+    may share."""
 
-    def __missing__(self, run: str) -> str:
-        folded = run.translate(_FOLD)
+    def __init__(self, compute: Callable[[str], _V]) -> None:
+        super().__init__()
+        self.compute = compute
+
+    def __missing__(self, run: str) -> _V:
+        value = self.compute(run)
         if len(self) >= _MEMO_MAX:
             self.clear()
-        self[run] = folded
-        return folded
+        self[run] = value
+        return value
 
 
-class _ScanTable(dict[str, str]):
-    """Runs of lowered text that fold changes -> the folded run with every character that
-    is not a word character made a space. A run with a character of an unspaced script
-    is noted in _UNSPACED_RUNS. Bounded; updates are idempotent, so threads may share."""
-
-    def __missing__(self, run: str) -> str:
-        folded = run.translate(_FOLD)
-        words = "".join(ch if ch.isalnum() or ch == "_" else " " for ch in folded)
-        if len(self) >= _MEMO_MAX:
-            self.clear()
-        # Cleared on its own schedule: a run looked up earlier in the same text stays noted.
-        if len(_UNSPACED_RUNS) >= _MEMO_MAX:
-            _UNSPACED_RUNS.clear()
-        if UNSPACED_RE.search(folded):
-            _UNSPACED_RUNS.add(run)
-        self[run] = words
-        return words
+def _scan_run(run: str) -> str:
+    """A run of lowered text that fold changes -> the folded run with every character that
+    is not a word character made a space. A run with a character of an unspaced script is
+    noted in _UNSPACED_RUNS."""
+    folded = run.translate(_FOLD)
+    # Cleared on its own schedule: a run looked up earlier in the same text stays noted.
+    if len(_UNSPACED_RUNS) >= _MEMO_MAX:
+        _UNSPACED_RUNS.clear()
+    if UNSPACED_RE.search(folded):
+        _UNSPACED_RUNS.add(run)
+    return "".join(ch if ch.isalnum() or ch == "_" else " " for ch in folded)
 
 
 def _unchanged_class() -> str:
@@ -194,8 +197,8 @@ def _unchanged_class() -> str:
 
 
 _MEMO_MAX = 100_000
-_RUNS = _RunTable()
-_SCAN = _ScanTable()
+_RUNS = _Memo(lambda run: run.translate(_FOLD))  # non-ASCII run -> folded run
+_SCAN = _Memo(_scan_run)
 _UNSPACED_RUNS: set[str] = set()
 # Runs of lowered text that fold may change: not ASCII, not an unchanged letter.
 _NEEDS_FOLD = re.compile(f"([^\x00-\x7f{_unchanged_class()}]+)")
@@ -235,21 +238,15 @@ def fold_joined(text: str) -> tuple[bytes, bool]:
     return b" " + b" ".join(raw.split()) + b" ", unspaced
 
 
-class _LengthTable(dict[str, tuple[int, ...] | None]):
-    """Non-ASCII runs -> how many folded characters each character becomes, or None when
-    every one becomes exactly one (accents dropped, Cyrillic lowered): the common case,
-    in which folded and display offsets agree."""
-
-    def __missing__(self, run: str) -> tuple[int, ...] | None:
-        lengths = tuple(len(_FOLD[ord(ch)]) for ch in run)
-        value = None if all(n == 1 for n in lengths) else lengths
-        if len(self) >= _MEMO_MAX:
-            self.clear()
-        self[run] = value
-        return value
+def _run_lengths(run: str) -> tuple[int, ...] | None:
+    """How many folded characters each character of a non-ASCII run becomes, or None when
+    every one becomes exactly one (accents dropped, Cyrillic lowered): the common case, in
+    which folded and display offsets agree."""
+    lengths = tuple(len(_FOLD[ord(ch)]) for ch in run)
+    return None if all(n == 1 for n in lengths) else lengths
 
 
-_LENGTHS = _LengthTable()
+_LENGTHS = _Memo(_run_lengths)
 
 
 def _fold_lengths(text: str) -> list[int] | None:
