@@ -119,8 +119,10 @@ class Prepared:
                     for atom, last in spelled:
                         late[atom].append((f, start, last))
                     for n, atom, rest, head in checked:
-                        word = joined[start + 1 : joined.find(b" ", end)] if head else b""
-                        if head is not None and word not in head:
+                        if (
+                            head is not None
+                            and joined[start + 1 : joined.find(b" ", end)] not in head
+                        ):
                             continue  # the key was the stem of the first word
                         if rest.__class__ is frozenset:
                             # A two-word phrase: the word after the first, read off the bytes.
@@ -251,8 +253,8 @@ def _reading_order(h: Hit) -> tuple[int, int, int]:
     return (_FIELD_ORDER[h[0]], h[1], h[2])
 
 
-_FIRST = itemgetter(0)  # the key index of an automaton match, in C
-_POSITION = itemgetter(0)  # a child's position in its group
+# In C: the key index of an automaton match; a child's position in its group.
+_FIRST = itemgetter(0)
 
 
 def _substring_hits(f: Field, key: str) -> list[Hit]:
@@ -342,7 +344,7 @@ class _Evaluator:
             return [ch for _, ch in g[4]]
         live = [x for atom in found for x in g[5][atom]]
         live.extend(g[4])
-        live.sort(key=_POSITION)
+        live.sort(key=_FIRST)
         return [ch for _, ch in live]
 
     def _anchors(self, g: tuple[Any, ...], scope: Scope) -> list[Hit]:
