@@ -230,12 +230,10 @@ def _literal(host: str) -> IPAddress | None:
     """The address an IP-literal host names, including the all-digits form some clients
     read as an IPv4 address ("2130706434" is 127.0.0.2)."""
     host = host.strip("[]").split("%")[0]
-    try:
-        if host.isdigit() and int(host) < 2**32:
-            return ipaddress.IPv4Address(int(host))
-        return ipaddress.ip_address(host)
-    except ValueError:
-        return None
+    # isdecimal, not isdigit: "²" is a digit that int() refuses.
+    if host.isdecimal() and int(host) < 2**32:
+        return ipaddress.IPv4Address(int(host))
+    return _ip(host)
 
 
 def guarded_transport(guard: Guard, max_connections: int = 100) -> httpx.AsyncBaseTransport:
