@@ -221,14 +221,13 @@ class RecordingResolver:
 
 class ConnectRecorder:
     """Every (address, port) the guards let a connection go to, across the Fetcher's
-    transports. With `delegate=False` nothing is ever connected: an approval raises instead
+    session. With `delegate=False` nothing is ever connected: an approval raises instead
     (for addresses that must not be touched, such as 10.x or 169.254.169.254)."""
 
     def __init__(self, fetcher: Fetcher, delegate: bool) -> None:
         guard = fetcher.guard
         assert isinstance(guard, Guard), "the Fetcher is not guarded"
-        for transport in fetcher.transports:
-            assert transport.guard is guard  # type: ignore[attr-defined]
+        assert fetcher.session.guard is guard
         self.connects = guard.approved
         if not delegate:
             vet_all = guard.vet_all
