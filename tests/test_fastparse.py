@@ -13,6 +13,9 @@ from pathlib import Path
 
 import pytest
 from conftest import FIXTURES
+from feedparser.urls import _urljoin as feedparser_urljoin
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from monitor import fastparse, parse
 from monitor.errors import FeedParseError
@@ -226,3 +229,20 @@ def test_fast_path_taken_for_plain_feeds() -> None:
     assert _takes_fast_path(atom(ATOM_ENTRIES["author"]), CT, "http://x/")
     assert not _takes_fast_path(rss(RSS_ITEMS["xml base"]), CT, "http://x/")
     assert not _takes_fast_path(b"<rss><channel><title>x</title>", CT, "http://x/")
+
+
+_URL_CHARS = st.characters(min_codepoint=0, max_codepoint=0x7F) | st.sampled_from("é/?#;:@[] ")
+
+
+@settings(max_examples=3000, deadline=None)
+@given(
+    base=st.sampled_from(["http://news.example/feed", "https://x.example/a/b?q=1", ""]),
+    scheme=st.sampled_from(["http://", "https://", "HTTP://", "ftp://", "//", ""]),
+    rest=st.text(_URL_CHARS, max_size=30),
+)
+def test_plain_url_shortcut_agrees_with_urljoin(base: str, scheme: str, rest: str) -> None:
+    """Links resolved without urljoin are exactly what feedparser's urljoin returns."""
+    uri = scheme + rest
+    plain = uri.isascii() and uri.isprintable() and fastparse._PLAIN_URL.fullmatch(uri)
+    if plain:
+        assert feedparser_urljoin(base, uri) == uri
