@@ -32,6 +32,8 @@ class InputItem:
     link: str | None = None
     published: str | None = None
     source: str | None = None
+    # Whether the fields may be HTML (a .jsonl line); parsed and stored items are plain text.
+    html: bool = True
 
     @property
     def when(self) -> dt.datetime | None:
@@ -80,6 +82,7 @@ def _from_feed(body: bytes, url: str, content_type: str | None, max_bytes: int) 
             link=it.link,
             published=it.published.isoformat() if it.published else None,
             source=parsed.title or url,
+            html=False,
         )
         for it in parsed.items
     ]
@@ -118,7 +121,7 @@ def match_records(
     """
     ledger = Ledger.seeded(rules.rules) if seed else Ledger()
     for item in items:
-        prepared = rules.prepare(item)
+        prepared = rules.prepare(item, item.html)
         for m in rules.match_prepared(prepared):
             record = _record(item, m)
             assertions: list[dict[str, Any]] = []
@@ -187,8 +190,9 @@ def backtest(
             content=row.get("content") or "",
             link=row.get("link"),
             published=row.get("published"),
+            html=False,
         )
-        for m in rules.match(item):
+        for m in rules.match(item, html=False):
             s = stats[m.rule.id]
             s.hits += 1
             label = labels.get((item.id, m.rule.id))

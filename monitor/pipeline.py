@@ -92,7 +92,7 @@ def build_write(
                 "fetched_at": ts(now),
             }
         )
-        prepared = rules.prepare(item)
+        prepared = rules.prepare(item, html=False)  # parse_feed made it plain text
         found: list[Match] = rules.match_prepared(prepared)
         # The first poll of a feed is a baseline: store and match everything, but alert
         # only on items recent enough to be news (no alert storm from a feed's archive).

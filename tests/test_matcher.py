@@ -344,3 +344,19 @@ def test_benchmark_smoke(capsys):
     assert main(["--quick", "--sizes", "10,100", "--items", "20", "--naive-items", "3"]) == 0
     out = capsys.readouterr().out
     assert "newsmon it/s" in out and "\n   100 " in out
+
+
+def test_plain_text_items_are_matched_as_they_are(tmp_path):
+    # Parsed and stored items are already plain text: "&amp;" and "<b>" there are what the
+    # feed's text/plain field said, so nothing is unescaped or stripped, and evidence
+    # offsets index the text as stored.
+    rs = term(tmp_path, "taliban")
+    text = "Tom &amp; <b>Jerry</b> meet the Taliban"
+    [m] = rs.match(Item(summary=text), html=False)
+    ev = m.evidence[0]
+    assert text[ev.start : ev.end] == "Taliban"
+    [m] = rs.match(Item(summary=text))  # HTML by default: offsets into the rendered text
+    assert html_to_text(text)[m.evidence[0].start : m.evidence[0].end] == "Taliban"
+    assert m.evidence[0].start != ev.start
+    assert matches(term(tmp_path, "b"), "<b>x</b>") == []
+    assert [m.rule.id for m in term(tmp_path, "b").match(Item(summary="<b>x"), html=False)] == ["r"]
