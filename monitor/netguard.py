@@ -196,7 +196,7 @@ class _GuardedTransport(AiohttpTransport):
     """
 
     def __init__(self, guard: Guard, max_connections: int) -> None:
-        ssl_context = httpx.create_ssl_context()
+        ssl_context = _ssl_context()
 
         def session() -> ClientSession:
             connector = TCPConnector(
@@ -218,6 +218,13 @@ class _GuardedTransport(AiohttpTransport):
         elif request.url.scheme not in ("http", "https"):
             raise BlockedAddressError(str(request.url), "only http and https are allowed")
         return await super().handle_async_request(request)
+
+
+@lru_cache(maxsize=1)
+def _ssl_context() -> ssl.SSLContext:
+    """httpx's default client context (certifi's CAs), made once: loading the CA file costs
+    ~25 ms, and clients are made per cycle by `run --once`. Shared, as SSLContext allows."""
+    return httpx.create_ssl_context()
 
 
 @lru_cache(maxsize=4096)
@@ -285,7 +292,7 @@ class GuardedSession:
         # Made on first use: an aiohttp session belongs to the running event loop.
         connector = TCPConnector(
             resolver=_GuardedResolver(self.guard),
-            ssl=httpx.create_ssl_context(),
+            ssl=_ssl_context(),
             limit=self._limit,
             keepalive_timeout=5.0,
         )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import hashlib
 import json
 import logging
@@ -277,7 +278,7 @@ class Poller:
 
     def _host_slot(self, url: str) -> asyncio.Semaphore:
         """At most `poll.per_host` fetches at once to one host: politeness."""
-        host = urlsplit(url).hostname or ""
+        host = _hostname(url)
         if host not in self._hosts:
             self._hosts[host] = asyncio.Semaphore(self.config.poll.per_host)
         return self._hosts[host]
@@ -297,9 +298,10 @@ class Poller:
             parsed.ttl_minutes if parsed is not None else None,
             now,
         )
+        stamp = ts(now)
         values: dict[str, Any] = {
-            "last_checked_at": ts(now),
-            "last_ok_at": ts(now),
+            "last_checked_at": stamp,
+            "last_ok_at": stamp,
             "consecutive_failures": 0,
             "next_check_at": ts(jittered(now, interval)),
             "last_error": None,
@@ -343,6 +345,11 @@ class Poller:
             events = queue(broken_event(feed, e.reason, since, now), None, self.config, now)
         await self.db.call(Store.fail_feed, feed["id"], values, events)
         report.failed += 1
+
+
+@functools.lru_cache(maxsize=65536)
+def _hostname(url: str) -> str:
+    return urlsplit(url).hostname or ""  # once per feed URL, not on every poll
 
 
 def broken_event(feed: dict[str, Any], error: str, since: str, now: dt.datetime) -> dict[str, Any]:
