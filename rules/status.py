@@ -54,7 +54,9 @@ def _words(text: str) -> tuple[str, ...]:
 # Grammar, not the vocabulary of any state, so it lives here rather than in rule files.
 # Matched as prefixes of folded words (sets: whole words).
 _LIST_NOUNS = _words("list register списк список перечн перечен реестр тізім yxat")
-_PREDICATIVE = frozenset(_words("as als comme como olarak sifatida ретінде как качестве деп"))
+_PREDICATIVE = frozenset(_words("as als comme como как качестве"))
+# The same, postposed: "<terrorist organisation> olarak tanıdı" (the verb comes last).
+_PREDICATIVE_AFTER = frozenset(_words("olarak sifatida deb ретінде деп катары сифатида"))
 _PERSIST = _words(
     "still remain keep kept continu maintain остает остаю прежнему сохраня weiterhin bleibt "
     "toujours reste sigue mantiene hala hamon әлі сақтай"
@@ -274,7 +276,9 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
         if a[1] == b[1]:
             continue
         gap = b[2][1] - a[2][2] - 1
-        if gap <= _PREDICATE_GAP and any(
+        if 1 <= gap <= _PREDICATE_GAP and words[a[2][2] + 1] in _PREDICATIVE_AFTER:
+            drop.add(b)  # "<terör örgütü> olarak tanıdı": the predicate says it
+        elif gap <= _PREDICATE_GAP and any(
             w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
         ):
             drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
