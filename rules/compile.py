@@ -344,7 +344,8 @@ def _compile(book: RuleBook) -> Compiled:
     # Status terms ("not", "may", "plan") are read only for rules that matched: found then.
     for rule in book.rules:
         if rule.status:
-            for terms in (*rule.status.states.values(), rule.status.negation, rule.status.modality):
+            spec = rule.status
+            for terms in (*spec.states.values(), spec.negation, spec.modality, spec.negation_after):
                 for t in terms:
                     c.term(t, lazy=True)
     for idx, prog in enumerate(c.programs):

@@ -33,7 +33,7 @@ from rules.model import (
     Term,
     Within,
 )
-from rules.text import words_of
+from rules.text import is_unspaced, words_of
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
 _INNER_STAR = re.compile(r"\*(?=\w)")
@@ -83,6 +83,7 @@ class StatusSchema(_Strict):
     states: dict[str, list[str]] = Field(min_length=1)
     negation: list[str] | None = None
     modality: list[str] | None = None
+    negation_after: list[str] = Field(default_factory=list)
     negated: dict[str, str] = Field(default_factory=dict)
     seed: list[SeedSchema] = Field(default_factory=list)
 
@@ -282,6 +283,16 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
     for k, target in s.negated.items():
         if k not in states or (target not in states and target != "none"):
             c.problem(f"negated maps unknown state {k!r} -> {target!r}", (*loc, "negated"))
+    after = c.terms(s.negation_after, (*loc, "negation_after"))
+    for i, text in enumerate(s.negation_after):
+        if is_unspaced(text):
+            # Such a script's clause is one word to the matcher: a cue inside it is read
+            # before the trigger it negates (`negation`), never after.
+            c.problem(
+                f"negation_after term {text!r} is in a script written without spaces; "
+                "list it under negation",
+                (*loc, "negation_after", i),
+            )
     for i, seed in enumerate(s.seed):
         if seed.state not in states:
             c.problem(f"seed state {seed.state!r} is not a declared state", (*loc, "seed", i))
@@ -289,8 +300,13 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
         subject=s.subject,
         jurisdictions=tuple(s.jurisdictions),
         states=states,
-        negation=c.terms(s.negation if s.negation is not None else DEFAULT_NEGATION, loc),
-        modality=c.terms(s.modality if s.modality is not None else DEFAULT_MODALITY, loc),
+        negation=c.terms(
+            s.negation if s.negation is not None else DEFAULT_NEGATION, (*loc, "negation")
+        ),
+        modality=c.terms(
+            s.modality if s.modality is not None else DEFAULT_MODALITY, (*loc, "modality")
+        ),
+        negation_after=after,
         negated=dict(s.negated),
         seeds=tuple(Seed(x.jurisdiction, x.state, x.date, x.source) for x in s.seed),
     )

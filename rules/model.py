@@ -106,6 +106,9 @@ class StatusSpec:
     states: dict[str, tuple[Term, ...]]
     negation: tuple[Term, ...]
     modality: tuple[Term, ...]
+    # Cues that negate a trigger they follow: verb-final languages negate the verb or the
+    # copula after its object ("... террористік ұйым деп танымайды", "... tashkilot emas").
+    negation_after: tuple[Term, ...] = ()
     # What a negated trigger asserts instead ("will not lift the ban" restates `banned`).
     negated: dict[str, str] = field(default_factory=dict)
     seeds: tuple[Seed, ...] = ()

@@ -6,10 +6,13 @@ it: "the movement"). Every state trigger in it is read on its own:
 - overlapping triggers: the earliest start wins, then the longest; "recognised X as <a
   terrorist organisation>" is the designation; "removed from the list of <banned
   organisations>" is one phrase, asserting the later-declared state;
-- a negation cue a few words before (with no other state's trigger or "still" between)
-  flips it through `negated` or drops it, but a negated ban said of a list ("not on the
-  list", "нет в списке") is a removal; a modal cue ("plans to", "asked the court to")
-  makes it `proposed`; "no plans to follow Russia in <trigger>" says Russia did it;
+- a negation cue a few words before (with no other state's trigger or "still" between),
+  or a postposed one (`negation_after`) a few words after in the same clause ("... деп
+  танымайды", "... tashkilot emas"), or, in a script written without spaces, one just
+  before it in its clause ("并未将塔利班列为..."), flips it through `negated` or drops it,
+  but a negated ban said of a list ("not on the list", "нет в списке") is a removal; a
+  modal cue ("plans to", "asked the court to") makes it `proposed`; "no plans to follow
+  Russia in <trigger>" says Russia did it;
 - jurisdiction: the name nearest the trigger in its clause (names before it preferred:
   agents precede verbs; "Russia's" only binds forward), all of a list after it
   ("prohibited in Kyrgyzstan, Russia and Tajikistan"), else the last one named before;
@@ -25,15 +28,23 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
+from rules.compile import unspaced_key
 from rules.ledger import PROPOSED, Assertion
 from rules.match import Hit, Prepared, evidence
-from rules.model import EntityRef, Rule, StatusSpec
-from rules.text import Field, fold
+from rules.model import EntityRef, Rule, StatusSpec, Term
+from rules.text import Field, fold, is_unspaced
 
 _CUE_WINDOW = 7  # words before a trigger in which a cue applies (six, plus a possessive 's)
 _LIST_REACH = 6  # a list of jurisdictions starts within this many words after its trigger
 _AFTER_COST = 2  # extra distance for a name after its trigger: agents precede their verbs
 _PREDICATE_GAP = 3  # "recognised <the Taliban> as <a terrorist organisation>"
+# Words after a trigger in which a postposed cue applies: the object's particle and the
+# verb ("terrorist organisation <as> <not-consider>": "ташкилоти террористӣ намешуморад",
+# "terroristik tashkilot sifatida tan olmaydi").
+_AFTER_WINDOW = 4
+# Characters before a trigger, in its clause, in which a negation applies in a script
+# written without spaces: the object moved before the verb ("未将塔利班列为").
+_UNSPACED_WINDOW = 12
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -43,7 +54,9 @@ def _words(text: str) -> tuple[str, ...]:
 # Grammar, not the vocabulary of any state, so it lives here rather than in rule files.
 # Matched as prefixes of folded words (sets: whole words).
 _LIST_NOUNS = _words("list register списк список перечн перечен реестр тізім yxat")
-_PREDICATIVE = frozenset(_words("as als comme como olarak sifatida ретінде как качестве деп"))
+_PREDICATIVE = frozenset(_words("as als comme como как качестве"))
+# The same, postposed: "<terrorist organisation> olarak tanıdı" (the verb comes last).
+_PREDICATIVE_AFTER = frozenset(_words("olarak sifatida deb ретінде деп катары сифатида"))
 _PERSIST = _words(
     "still remain keep kept continu maintain остает остаю прежнему сохраня weiterhin bleibt "
     "toujours reste sigue mantiene hala hamon әлі сақтай"
@@ -57,6 +70,18 @@ _OF = frozenset(_words("of de du del des"))
 _FOLLOW = _words("follow вслед примеру ergash")
 _AND = frozenset(_words("and or и или und oder et ou y o va ve және мен hem"))
 _NOT_YET = frozenset(_words("пока еще"))
+# A postposed cue negates its own clause only: "and", "that" or a comma between it and
+# the trigger start another ("... террористік ұйым деп таныды, ал Қазақстан танымайды").
+_CLAUSE_WORDS = frozenset(
+    _words("and or but und et ou va ve hem және мен ал бірақ жана бирок ва вале")
+    + _words("و اما اور لیکن او ki ки كه")
+)
+_CLAUSE_MARKS = tuple(",;:()،؛")
+# Chinese: words that start with a negation character but do not negate ("不仅" not only,
+# "未来" future), and conjunctions that start another predicate within a clause.
+_NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
+_UNSPACED_BREAKS = frozenset("并但而且及和")
+_UNSPACED_LISTS = ("名单", "清单")
 # "in April", "since December": a month named without a year (needs the preposition: "may").
 _DATE_PREPS = frozenset(_words("in since by until в во с im seit en depuis desde au"))
 _MONTHS = tuple(
@@ -166,16 +191,28 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
         for h in p.leaf_hits(EntityRef(j), only)
         if not _in_org_name(words, h[1])
     )
-    negations = [h for t in spec.negation for h in p.leaf_hits(t, only)]
+    # A clause of a script written without spaces is one word: its cues are read inside it.
+    inside = [k for t in spec.negation if (k := unspaced_key(t)) is not None]
+    negations = [h for t in spec.negation if unspaced_key(t) is None for h in p.leaf_hits(t, only)]
+    after = [h for t in spec.negation_after for h in p.leaf_hits(t, only)]
     modals = [h for t in spec.modality for h in p.leaf_hits(t, only)]
     # "not banned" said of a list is the state whose negation is a ban: delisted.
     unnegated = {v: k for k, v in spec.negated.items() if v != "none"}
     per_sentence: dict[int, list[tuple[int, str, Hit]]] = {}
+    # Triggers whose last word is a prefix, which may have taken the negation itself
+    # ("ресми таны*" in "ресми танымайды"); and the substrings of unspaced ones.
+    open_ended: set[Hit] = set()
+    keys: dict[tuple[str, Hit], list[str]] = {}
     for rank, (state, terms) in enumerate(spec.states.items()):
         for t in terms:
+            key = unspaced_key(t)
             for h in p.leaf_hits(t, only):
                 if sent_of[h[1]] in subject_sents:
                     per_sentence.setdefault(sent_of[h[1]], []).append((rank, state, h))
+                    if key is not None:
+                        keys.setdefault((state, h), []).append(key)
+                    elif _open_ended(t):
+                        open_ended.add(h)
     ranks = {state: i for i, state in enumerate(spec.states)}
     out: list[Assertion] = []
     for s in sorted(per_sentence):
@@ -191,9 +228,18 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             followed = _followed(h, juris, words, lo)
             for j, jh in followed:
                 readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
-            neg = _cue(h, negations, others, hits, words, lo) or _not_yet(h, hits, words, hi)
+            neg = (
+                _cue(h, negations, others, hits, words, lo)
+                or _cue_after(f, h, after, hits, hi, h in open_ended)
+                or _cue_inside(f, h, keys.get((state, h), []), inside)
+                or _not_yet(h, hits, words, hi)
+            )
             if neg is not None:
-                said_of_list = any(w.startswith(_LIST_NOUNS) for w in words[neg[1] : h[2] + 1])
+                said_of_list = any(
+                    w.startswith(_LIST_NOUNS)
+                    or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
+                    for w in words[min(neg[1], h[1]) : max(neg[2], h[2]) + 1]
+                )
                 if said_of_list and state in unnegated:
                     state = unnegated[state]
                 elif spec.negated.get(state, "none") == "none":
@@ -230,7 +276,9 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
         if a[1] == b[1]:
             continue
         gap = b[2][1] - a[2][2] - 1
-        if gap <= _PREDICATE_GAP and any(
+        if 1 <= gap <= _PREDICATE_GAP and words[a[2][2] + 1] in _PREDICATIVE_AFTER:
+            drop.add(b)  # "<terör örgütü> olarak tanıdı": the predicate says it
+        elif gap <= _PREDICATE_GAP and any(
             w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
         ):
             drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
@@ -260,6 +308,54 @@ def _cue(
             continue
         return c
     return None
+
+
+def _cue_after(
+    f: Field, trig: Hit, cues: list[Hit], hits: list[Hit], hi: int, open_ended: bool
+) -> Hit | None:
+    """A postposed cue starting within a few words after the trigger, in its clause: no
+    other trigger, conjunction or comma between them. A cue ending at the trigger's last
+    word counts when that word is a prefix, which then took the negation itself."""
+    t1 = trig[2]
+    for c in cues:
+        if open_ended and c[2] == t1 and c[1] >= trig[1]:
+            return c
+        if not (t1 < c[1] < hi and c[1] - t1 <= _AFTER_WINDOW):
+            continue
+        if any(o[1] <= c[2] and t1 < o[2] for o in hits if o != trig):
+            continue  # inside or behind another trigger: that one's predicate
+        if any(w in _CLAUSE_WORDS for w in f.words[t1 + 1 : c[1]]):
+            continue
+        if any(m in _text_between(f, trig, c) for m in _CLAUSE_MARKS):
+            continue
+        return c
+    return None
+
+
+def _cue_inside(f: Field, trig: Hit, keys: list[str], cues: list[str]) -> Hit | None:
+    """In a script written without spaces, a negation shortly before the trigger within
+    its word (a clause between punctuation), with no conjunction between them."""
+    if not keys or not cues:
+        return None
+    start, end = f.spans[trig[1]]
+    clause = f.folded[start:end]
+    for key in keys:
+        at = clause.find(key)
+        while at != -1:
+            for k in range(max(0, at - _UNSPACED_WINDOW), at):
+                if clause.startswith(_NOT_NEGATING, k):
+                    continue
+                cue = next((c for c in cues if clause.startswith(c, k)), None)
+                if cue is None or k + len(cue) > at:
+                    continue
+                if _UNSPACED_BREAKS.isdisjoint(clause[k + len(cue) : at]):
+                    return trig
+            at = clause.find(key, at + 1)
+    return None
+
+
+def _open_ended(t: Term) -> bool:
+    return len(t.words) - 1 in t.prefixes
 
 
 def _not_yet(trig: Hit, hits: list[Hit], words: list[str], hi: int) -> Hit | None:

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from rules import RuleSet, load
+from rules.status import extract
 
 FIXTURES = Path(__file__).parent / "fixtures"
 CASES_FILE = FIXTURES / "rules" / "cases.jsonl"
@@ -31,7 +32,7 @@ def ruleset() -> RuleSet:
 
 
 def test_fixture_file_is_complete() -> None:
-    assert len(CASES) == 256
+    assert len(CASES) == 277
     assert len({c["id"] for c in CASES}) == len(CASES)
     for c in CASES:
         assert set(c["expect"]) <= SHIPPED_IDS, c["id"]
@@ -46,6 +47,21 @@ def test_case(ruleset: RuleSet, case: dict) -> None:
     item = SimpleNamespace(title=case["title"], summary=case["summary"], content="")
     got = {m.rule.id for m in ruleset.match(item)} & SHIPPED_IDS
     assert got == set(case["expect"]), case.get("note", "")
+
+
+STATUS_CASES = [c for c in CASES if "status" in c]
+
+
+@pytest.mark.parametrize("case", STATUS_CASES, ids=[c["id"] for c in STATUS_CASES])
+def test_case_status(ruleset: RuleSet, case: dict) -> None:
+    """The (jurisdiction, state) pairs the legal-status rule extracts, where a case lists them:
+    negated sentences assert nothing, affirmative ones their state."""
+    item = SimpleNamespace(title=case["title"], summary=case["summary"], content="")
+    p = ruleset.prepare(item)
+    rule = ruleset.book.rule("taliban-legal-status")
+    assert any(m.rule.id == rule.id for m in ruleset.match_prepared(p)), case["id"]
+    got = {(a.jurisdiction, a.state) for a in extract(p, rule)}
+    assert got == {tuple(x) for x in case["status"]}, case.get("note", "")
 
 
 def test_seed_story_matches_with_evidence(ruleset: RuleSet) -> None:

@@ -347,3 +347,129 @@ def test_two_sources_disagreeing_within_a_week_are_flagged(tmp_path, server, cli
     changes = [e for e in events if e["jurisdiction"] == "tajikistan"]
     assert [(e["from"], e["to"]) for e in changes] == [("banned", "delisted")]
     assert changes[0]["conflict"] is True
+
+
+# -- cues after the trigger, and inside an unspaced clause ---------------------------------
+
+_SPEC = """
+entities:
+  - {id: taliban, name: the Taliban, aliases: [Taliban, 塔利班]}
+  - {id: kazakhstan, name: Kazakhstan, aliases: [Kazakhstan, 哈萨克斯坦]}
+rules:
+  - id: st
+    title: status
+    all: ["@taliban"]
+    status:
+      subject: taliban
+      jurisdictions: [kazakhstan]
+      states:
+        banned: [terrorist organization, 列为恐怖组织]
+        recognized: [recogni*, tan ol*, 承认塔利班]
+      negated: {banned: none, recognized: none}
+      negation: [not, 不, 并未]
+      negation_after: [emas, olmay*]
+"""
+
+
+@cache
+def _spec_rules(tmp: Path) -> RuleSet:
+    path = tmp / "st.yaml"
+    path.write_text(_SPEC, encoding="utf-8")
+    return RuleSet(load([path]))
+
+
+@pytest.fixture
+def spec_rules(tmp_path_factory: pytest.TempPathFactory) -> RuleSet:
+    return _spec_rules(tmp_path_factory.getbasetemp())
+
+
+def _states(rules: RuleSet, text: str) -> set[tuple[str, str]]:
+    from types import SimpleNamespace
+
+    from rules.status import extract
+
+    p = rules.prepare(SimpleNamespace(title="", summary=text, content=""))
+    return {(a.jurisdiction, a.state) for a in extract(p, rules.book.rule("st"))}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # within the window after the trigger
+        ("Kazakhstan says the Taliban terrorist organization emas.", set()),
+        ("Kazakhstan calls the Taliban a terrorist organization to this day emas.", set()),
+        # beyond it: five words after the trigger
+        (
+            "Kazakhstan calls the Taliban a terrorist organization one two three four emas.",
+            {("kazakhstan", "banned")},
+        ),
+        # another trigger between takes the cue
+        (
+            "Kazakhstan: Taliban terrorist organization then soon recognised emas.",
+            {("kazakhstan", "banned")},
+        ),
+        # a comma or a conjunction ends the clause the cue negates
+        (
+            "Kazakhstan: the Taliban terrorist organization, others emas.",
+            {("kazakhstan", "banned")},
+        ),
+        (
+            "Kazakhstan: the Taliban terrorist organization and others emas.",
+            {("kazakhstan", "banned")},
+        ),
+        # the cue in the sentence before does not reach
+        (
+            "Kazakhstan: the Taliban terrorist organization. Others emas.",
+            {("kazakhstan", "banned")},
+        ),
+        # a prefix trigger that took the negation itself, and one that did not
+        ("Kazakhstan Taliban tan olmaydi.", set()),
+        ("Kazakhstan Taliban tan oldi.", {("kazakhstan", "recognized")}),
+    ],
+)
+def test_negation_after_the_trigger(spec_rules: RuleSet, text: str, expected: set) -> None:
+    assert _states(spec_rules, text) == expected
+
+
+def test_negation_after_inside_a_trigger_word_only_when_it_is_a_prefix() -> None:
+    from rules.status import _cue_after
+    from rules.text import Field
+
+    f = Field("summary", "Astana tan olmaydi")
+    trig = ("summary", 1, 2)  # "tan ol*" matched "tan olmaydi"
+    cue = ("summary", 1, 2)  # "tan olmay*"
+    assert _cue_after(f, trig, [cue], [trig], 3, open_ended=True) == cue
+    assert _cue_after(f, trig, [cue], [trig], 3, open_ended=False) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("哈萨克斯坦承认塔利班政权。", {("kazakhstan", "recognized")}),
+        ("哈萨克斯坦不承认塔利班政权。", set()),
+        # a few characters between: the object moved before the verb
+        ("哈萨克斯坦并未将塔利班列为恐怖组织。", set()),
+        ("哈萨克斯坦将塔利班列为恐怖组织。", {("kazakhstan", "banned")}),
+        # a word starting with the cue that does not negate, a conjunction between, or
+        # the cue in another clause
+        ("哈萨克斯坦不仅承认塔利班政权。", {("kazakhstan", "recognized")}),
+        ("哈萨克斯坦不干涉内政并承认塔利班政权。", {("kazakhstan", "recognized")}),
+        ("哈萨克斯坦表示不，承认塔利班政权。", {("kazakhstan", "recognized")}),
+    ],
+)
+def test_negation_inside_an_unspaced_clause(spec_rules: RuleSet, text: str, expected: set) -> None:
+    assert _states(spec_rules, text) == expected
+
+
+def test_negation_after_rejects_unspaced_terms(tmp_path: Path) -> None:
+    from rules.errors import RuleFileError
+
+    path = tmp_path / "bad.yaml"
+    path.write_text(_SPEC.replace("[emas, olmay*]", "[emas, 不]"), encoding="utf-8")
+    with pytest.raises(RuleFileError) as err:
+        load([path])
+    assert "negation_after" in str(err.value)
+    path.write_text(_SPEC.replace("[emas, olmay*]", "[emas, 'a*b']"), encoding="utf-8")
+    with pytest.raises(RuleFileError) as err:
+        load([path])
+    assert "status.negation_after.1" in str(err.value)
