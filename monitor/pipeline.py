@@ -156,6 +156,11 @@ def commit(
     return len({d["event_id"] for d in status_deliveries})
 
 
+# New items between search-index updates within a cycle: large enough that the statement's
+# fixed cost does not matter, small enough that a big cycle's indexing overlaps its polling.
+INDEX_EVERY = 2_000
+
+
 class Poller:
     def __init__(
         self,
@@ -172,6 +177,7 @@ class Poller:
         self.now = now
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._unchanged: list[tuple[int, dict[str, Any]]] = []
+        self._unindexed = 0  # items stored this cycle and not yet in the search index
         self.cpu = CpuPool(rules, config)
 
     def close(self) -> None:
@@ -244,6 +250,12 @@ class Poller:
             log.info("feed %s recovered from malformed XML: %s", feed["url"], parsed.warning)
         report.ok += 1
         report.new_items += len(write.items)
+        self._unindexed += len(write.items)
+        if self._unindexed >= INDEX_EVERY:
+            # Indexed while the cycle goes on, in the database thread (SQLite lets go of the
+            # GIL), so it overlaps the parsing and matching instead of following them.
+            self._unindexed = 0
+            await self._index_items()
         report.matches += len(write.matches)
         report.alerts += write.alerts + changes
 
@@ -269,7 +281,8 @@ class Poller:
             await self.db.call(Store.update_feeds, batch)
 
     async def _index_items(self) -> None:
-        """Full-text index the cycle's new items in one statement (see storage m007)."""
+        """Full-text index the items stored since the last call, in one statement (see
+        storage m007): every INDEX_EVERY new items and at the end of the cycle."""
         try:
             await self.db.call(Store.index_items)
         except StorageError as e:

@@ -241,3 +241,29 @@ def test_a_bug_in_one_feed_does_not_stop_the_cycle(tmp_path, server, cli, monkey
 
 def test_server_fixture_is_loopback_only(server: LocalServer):
     assert server.url.startswith("http://127.0.0.1:")
+
+
+def test_a_large_cycle_is_indexed_as_it_goes(tmp_path, server, cli, monkeypatch):
+    # Items become searchable in batches during the cycle (overlapping the polling), and
+    # every item is in the index once the cycle ends.
+    import monitor.pipeline as pipeline
+    from storage import Store
+
+    urls = [server.feed(f"/f{i}.xml", story_feed()) for i in range(3)]
+    config = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls])
+    monkeypatch.setattr(pipeline, "INDEX_EVERY", 1)
+    indexed: list[int] = []
+    real = Store.index_items
+
+    def counting(self: Store) -> int:
+        indexed.append(real(self))
+        return indexed[-1]
+
+    monkeypatch.setattr(Store, "index_items", counting)
+    assert cli("run", "--once", config=config).exit_code == 0
+    conn = sqlite3.connect(tmp_path / "newsmon.db")
+    items = conn.execute("select count(*) from items").fetchone()[0]
+    assert items > 0
+    assert sum(indexed) == items
+    assert len([n for n in indexed if n]) >= 2  # not all at the end
+    assert conn.execute("select count(*) from items_fts").fetchone()[0] == items
