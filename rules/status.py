@@ -42,9 +42,10 @@ _PREDICATE_GAP = 3  # "recognised <the Taliban> as <a terrorist organisation>"
 # verb ("terrorist organisation <as> <not-consider>": "ташкилоти террористӣ намешуморад",
 # "terroristik tashkilot sifatida tan olmaydi").
 _AFTER_WINDOW = 4
-# Characters before a trigger, in its clause, in which a negation applies in a script
-# written without spaces: the object moved before the verb ("未将塔利班列为").
-_UNSPACED_WINDOW = 12
+# Characters before a trigger, in its clause, in which a negation or modal cue applies in a
+# script written without spaces: the object, and the list it leaves, come before the verb
+# ("未将塔利班列为", "以便最终将塔利班从该国禁止组织名单中删除").
+_UNSPACED_WINDOW = 20
 
 
 def _words(text: str) -> tuple[str, ...]:
@@ -195,7 +196,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     inside = [k for t in spec.negation if (k := unspaced_key(t)) is not None]
     negations = [h for t in spec.negation if unspaced_key(t) is None for h in p.leaf_hits(t, only)]
     after = [h for t in spec.negation_after for h in p.leaf_hits(t, only)]
-    modals = [h for t in spec.modality for h in p.leaf_hits(t, only)]
+    inside_modals = [k for t in spec.modality if (k := unspaced_key(t)) is not None]
+    modals = [h for t in spec.modality if unspaced_key(t) is None for h in p.leaf_hits(t, only)]
     # "not banned" said of a list is the state whose negation is a ban: delisted.
     unnegated = {v: k for k, v in spec.negated.items() if v != "none"}
     per_sentence: dict[int, list[tuple[int, str, Hit]]] = {}
@@ -231,7 +233,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             neg = (
                 _cue(h, negations, others, hits, words, lo)
                 or _cue_after(f, h, after, hits, hi, h in open_ended)
-                or _cue_inside(f, h, keys.get((state, h), []), inside)
+                or _cue_inside(f, h, keys.get((state, h), []), inside, _NOT_NEGATING)
                 or _not_yet(h, hits, words, hi)
             )
             if neg is not None:
@@ -247,7 +249,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
                 else:
                     state = spec.negated[state]
                 target = state
-            elif _cue(h, modals, others, hits, words, lo) is not None:
+            elif (
+                _cue(h, modals, others, hits, words, lo)
+                or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
+            ) is not None:
                 state = PROPOSED
             persists = any(
                 w.startswith(_PERSIST) for w in words[max(lo, h[1] - _CUE_WINDOW) : h[2] + 1]
@@ -332,9 +337,11 @@ def _cue_after(
     return None
 
 
-def _cue_inside(f: Field, trig: Hit, keys: list[str], cues: list[str]) -> Hit | None:
-    """In a script written without spaces, a negation shortly before the trigger within
-    its word (a clause between punctuation), with no conjunction between them."""
+def _cue_inside(
+    f: Field, trig: Hit, keys: list[str], cues: list[str], skip: tuple[str, ...] = ()
+) -> Hit | None:
+    """In a script written without spaces, a cue (negation or modality) shortly before the
+    trigger within its word (a clause between punctuation), with no conjunction between."""
     if not keys or not cues:
         return None
     start, end = f.spans[trig[1]]
@@ -343,7 +350,7 @@ def _cue_inside(f: Field, trig: Hit, keys: list[str], cues: list[str]) -> Hit | 
         at = clause.find(key)
         while at != -1:
             for k in range(max(0, at - _UNSPACED_WINDOW), at):
-                if clause.startswith(_NOT_NEGATING, k):
+                if clause.startswith(skip, k):
                     continue
                 cue = next((c for c in cues if clause.startswith(c, k)), None)
                 if cue is None or k + len(cue) > at:
