@@ -41,8 +41,10 @@ _WITHIN = re.compile(r"^\s*(?:(sentence)|(\d+)\s+words?)\s*$")
 DEFAULT_NEGATION = (
     "not", "no", "never", "n't", "won't", "wouldn't", "refuse", "refusing", "reject",
     "decline", "deny", "without", "не", "нет", "отказ*", "никогда", "nicht", "kein*",
-    "ne", "pas", "jamais", "no", "nunca", "değil", "emas",
+    "ne", "pas", "jamais", "no", "nunca",
 )  # fmt: skip
+# Verb-final languages say "is not" after what they deny ("terör örgütü değil").
+DEFAULT_NEGATION_AFTER = ("değil", "emas", "эмас", "емес", "эмес", "нест", "نیست", "نہیں")
 DEFAULT_MODALITY = (
     "plan", "plans to", "planning", "propose", "proposal", "recommend", "consider*",
     "may", "might", "could", "would", "intend*", "draft", "bill", "seek*", "mull*",
@@ -83,7 +85,7 @@ class StatusSchema(_Strict):
     states: dict[str, list[str]] = Field(min_length=1)
     negation: list[str] | None = None
     modality: list[str] | None = None
-    negation_after: list[str] = Field(default_factory=list)
+    negation_after: list[str] | None = None
     negated: dict[str, str] = Field(default_factory=dict)
     seed: list[SeedSchema] = Field(default_factory=list)
 
@@ -283,8 +285,9 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
     for k, target in s.negated.items():
         if k not in states or (target not in states and target != "none"):
             c.problem(f"negated maps unknown state {k!r} -> {target!r}", (*loc, "negated"))
-    after = c.terms(s.negation_after, (*loc, "negation_after"))
-    for i, text in enumerate(s.negation_after):
+    after_terms = s.negation_after if s.negation_after is not None else DEFAULT_NEGATION_AFTER
+    after = c.terms(after_terms, (*loc, "negation_after"))
+    for i, text in enumerate(after_terms):
         if is_unspaced(text):
             # Such a script's clause is one word to the matcher: a cue inside it is read
             # before the trigger it negates (`negation`), never after.

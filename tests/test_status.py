@@ -473,3 +473,19 @@ def test_negation_after_rejects_unspaced_terms(tmp_path: Path) -> None:
     with pytest.raises(RuleFileError) as err:
         load([path])
     assert "status.negation_after.1" in str(err.value)
+
+
+def test_default_negation_after_reads_postposed_copulas(tmp_path: Path) -> None:
+    # A rule that lists no cues of its own gets the defaults: "is not" after the trigger in
+    # verb-final languages, and no "değil" before a later trigger.
+    path = tmp_path / "st.yaml"
+    spec = _SPEC.replace("      negation: [not, 不, 并未]\n", "").replace(
+        "      negation_after: [emas, olmay*]\n", ""
+    )
+    path.write_text(spec, encoding="utf-8")
+    rules = RuleSet(load([path]))
+    assert _states(rules, "Kazakhstan: the Taliban terrorist organization emas.") == set()
+    assert _states(rules, "Kazakhstan: the Taliban terrorist organization değil.") == set()
+    assert _states(rules, "Kazakhstan: the Taliban is a terrorist organization.") == {
+        ("kazakhstan", "banned")
+    }
