@@ -257,9 +257,10 @@ class Compiled:
     def program(self, node: Node) -> tuple[Any, ...]:
         """A condition as nested tuples the matcher walks without isinstance tests:
         (LEAF, atom, kind, value, is_regex) or (op, children, within, leaf atoms, others,
-        leaves by atom), where the last three split the children: the atoms of the word
-        leaves, the other children as (position, child), and the word leaves by atom as
-        (position, leaf)."""
+        leaves by atom, fields), where leaf atoms, others and leaves by atom split the
+        children: the atoms of the word leaves, the other children as (position, child),
+        and the word leaves by atom as (position, leaf); fields is the group's own field
+        filter or None."""
         if isinstance(node, Group):
             op = _OPS[node.op]
             children: list[tuple[Any, ...]] = []
@@ -267,7 +268,7 @@ class Compiled:
                 prog = self.program(child)
                 # all(all(a, b), c) is all(a, b, c), and so for any: rule files nest groups
                 # freely, and each level costs a call per item evaluated.
-                if op != NONE and prog[0] == op and prog[2] is None:
+                if op != NONE and prog[0] == op and prog[2] is None and prog[6] is None:
                     children.extend(prog[1])
                 else:
                     children.append(prog)
@@ -282,7 +283,15 @@ class Compiled:
                 else:
                     others.append((i, c))
             leaves = {atom: tuple(found) for atom, found in by_atom.items()}
-            return (op, tuple(children), node.within, frozenset(leaves), tuple(others), leaves)
+            return (
+                op,
+                tuple(children),
+                node.within,
+                frozenset(leaves),
+                tuple(others),
+                leaves,
+                node.fields,
+            )
         atom = self.leaf_atom(node)
         if isinstance(node, Term):
             return (LEAF, atom, "term", node.text, False)

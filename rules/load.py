@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from rules.errors import Problem, RuleFileError
 from rules.gcpause import collector_paused
 from rules.model import (
+    FIELDS,
     Entity,
     EntityRef,
     Group,
@@ -239,13 +240,19 @@ class _Converter:
             return self.term(value, loc)
         if isinstance(value, dict):
             ops = [k for k in value if k in ("all", "any", "none")]
-            extra = set(value) - {"all", "any", "none", "within"}
+            extra = set(value) - {"all", "any", "none", "within", "fields"}
             if len(ops) != 1 or extra:
-                self.problem("a group is {all|any|none: [...]} with optional within", loc)
+                self.problem(
+                    "a group is {all|any|none: [...]} with optional within and fields", loc
+                )
                 return None
             op = ops[0]
             within = self.within(value.get("within"), (*loc, "within"))
-            return self.group(Op(op), value[op], (*loc, op), within)
+            group = self.group(Op(op), value[op], (*loc, op), within)
+            if "fields" in value:
+                fields = self.group_fields(value["fields"], (*loc, "fields"))
+                group = Group(group.op, group.children, group.within, fields)
+            return group
         self.problem(f"expected a term or a group, got {type(value).__name__}", loc)
         return None
 
@@ -255,6 +262,18 @@ class _Converter:
             return Group(op, (), within)
         children = [self.node(v, (*loc, i)) for i, v in enumerate(items)]
         return Group(op, tuple(c for c in children if c is not None), within)
+
+    def group_fields(self, value: Any, loc: tuple[Any, ...]) -> frozenset[str] | None:
+        if isinstance(value, str):
+            value = [value]
+        if (
+            not isinstance(value, list)
+            or not value
+            or any(not isinstance(v, str) or v not in FIELDS for v in value)
+        ):
+            self.problem(f"fields must be a list of {', '.join(FIELDS)}, got {value!r}", loc)
+            return None
+        return frozenset(value)
 
     def within(self, value: Any, loc: tuple[Any, ...]) -> Within | None:
         if value is None:

@@ -313,6 +313,18 @@ class _Evaluator:
             if ev is not None and hits:
                 ev.extend((h, node[2], node[3]) for h in hits)
             return bool(hits)
+        if node[6] is not None:
+            # A field-scoped group: only hits in its fields count, inside and below it.
+            saved = self.fields
+            self.fields = node[6] if saved is None else saved & node[6]
+            try:
+                return self._scoped(node, scope, ev)
+            finally:
+                self.fields = saved
+        return self._scoped(node, scope, ev)
+
+    def _scoped(self, node: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
+        op = node[0]
         if node[2] is not None:
             if op == NONE:
                 # "none of these within a sentence": no window in which any of them holds.
@@ -353,7 +365,15 @@ class _Evaluator:
             if ch[0] == LEAF:
                 out.extend(self._leaf(ch, scope))
             elif ch[0] != NONE:
-                out.extend(self._anchors(ch, scope))
+                if ch[6] is None:
+                    out.extend(self._anchors(ch, scope))
+                    continue
+                saved = self.fields
+                self.fields = ch[6] if saved is None else saved & ch[6]
+                try:
+                    out.extend(self._anchors(ch, scope))
+                finally:
+                    self.fields = saved
         return out
 
     def _within(self, g: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:

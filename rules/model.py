@@ -74,6 +74,8 @@ class Group:
     op: Op
     children: tuple[Node, ...]
     within: Within | None = None
+    # Only hits in these fields count inside the group (None: the rule's fields).
+    fields: frozenset[str] | None = None
 
 
 Node = Leaf | Group

@@ -132,6 +132,29 @@ def test_within_sentence(tmp_path):
     assert matches(rs, "Kazakhstan spoke. The Taliban listened.") == []
 
 
+def test_group_fields(tmp_path):
+    """A group with `fields` counts only hits in those fields; it composes with within."""
+    rs = one_rule(
+        tmp_path,
+        {
+            "any": [
+                {"all": ["Kazakhstan", "Taliban"], "fields": ["title"]},
+                {"all": ["Kazakhstan", "Taliban"], "within": "sentence", "fields": "content"},
+            ]
+        },
+    )
+    assert [m.rule.id for m in rs.match(Item(title="Kazakhstan and the Taliban"))] == ["r"]
+    assert [m.rule.id for m in rs.match(Item(title="Kazakhstan", summary="Taliban"))] == []
+    assert [m.rule.id for m in rs.match(Item(summary="Kazakhstan and the Taliban"))] == []
+    assert matches(rs, "Kazakhstan hosts the Taliban. Rain.", "content") == ["r"]
+    assert matches(rs, "Kazakhstan grows. The Taliban talk.", "content") == []
+
+
+def test_group_fields_must_name_fields(tmp_path):
+    with pytest.raises(rules.RuleFileError, match="fields must be"):
+        one_rule(tmp_path, {"any": [{"all": ["a"], "fields": ["body"]}]})
+
+
 def test_within_sentence_in_urdu_and_chinese(tmp_path):
     rs = one_rule(tmp_path, {"within": "sentence", "all": ["قازقستان", "طالبان"]})
     assert matches(rs, "قازقستان نے طالبان کو دعوت دی۔ بارش ہوئی۔") == ["r"]
