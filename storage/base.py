@@ -154,8 +154,9 @@ class StoreBase:
             r["moved_from"]: r["url"]
             for r in self._rows("select url, moved_from from feeds where moved_from is not null")
         }
+        stamp = ts(now)
         rows = [
-            (moved.get(url, url), json.dumps(sorted(set(tags))), interval, ts(now), ts(now))
+            (moved.get(url, url), json.dumps(sorted(set(tags))), interval, stamp, stamp)
             for url, interval, tags in feeds
         ]
         with self._tx():
@@ -201,18 +202,24 @@ class StoreBase:
         self.update_feeds([(feed_id, values)])
 
     def update_feeds(self, updates: Sequence[tuple[int, dict[str, Any]]]) -> None:
-        """Many feeds' new state in one transaction (a cycle's unchanged feeds)."""
+        """Many feeds' new state in one transaction (a cycle's unchanged feeds), one
+        statement per set of columns."""
+        groups: dict[tuple[str, ...], list[list[Any]]] = {}
+        for feed_id, values in updates:
+            groups.setdefault(tuple(values), []).append([*values.values(), feed_id])
         with self._tx():
-            for feed_id, values in updates:
-                self._set_feed(feed_id, values)
+            for cols, params in groups.items():
+                self.db.conn.executemany(self._update_feed_sql(cols), params)
+
+    @staticmethod
+    def _update_feed_sql(cols: tuple[str, ...]) -> str:
+        if any(not c.isidentifier() for c in cols):
+            raise StorageError(f"bad column names: {cols}")
+        return f"update feeds set {', '.join(f'[{c}] = ?' for c in cols)} where id = ?"
 
     def _set_feed(self, feed_id: int, values: dict[str, Any]) -> None:
         # Plain SQL: sqlite-utils' table.update() re-reads the table's schema on each call.
-        cols = list(values)
-        if any(not c.isidentifier() for c in cols):
-            raise StorageError(f"bad column names: {cols}")
-        assignments = ", ".join(f"[{c}] = ?" for c in cols)
-        self.db.execute(f"update feeds set {assignments} where id = ?", [*values.values(), feed_id])
+        self.db.execute(self._update_feed_sql(tuple(values)), [*values.values(), feed_id])
 
     # -- items, matches and the outbox -----------------------------------------------------
 

@@ -250,7 +250,10 @@ def test_a_large_cycle_is_indexed_as_it_goes(tmp_path, server, cli, monkeypatch)
     from storage import Store
 
     urls = [server.feed(f"/f{i}.xml", story_feed()) for i in range(3)]
-    config = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls])
+    # One feed at a time: polls finishing together would share one commit, then one index.
+    config = write_config(
+        tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"concurrency": 1}
+    )
     monkeypatch.setattr(pipeline, "INDEX_EVERY", 1)
     indexed: list[int] = []
     real = Store.index_items
