@@ -132,7 +132,7 @@ class Fetcher:
         current, permanent = url, True
         for _hop in range(MAX_REDIRECTS + 1):
             try:
-                async with self.session.get(current, headers, self.timeout) as r:
+                async with self.session.get(current, headers) as r:
                     if r.status_code in _REDIRECTS:
                         target = self._redirect_target(current, r)
                         permanent = permanent and r.status_code in _PERMANENT

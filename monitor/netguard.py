@@ -274,6 +274,9 @@ class RawResponse:
         return self._response.content.iter_any()
 
 
+_CALLER_BOUNDED = ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None)
+
+
 class GuardedSession:
     """Plain GETs on aiohttp, every connection through `guard`: the feed client.
 
@@ -306,18 +309,19 @@ class GuardedSession:
         return self._session
 
     @contextlib.asynccontextmanager
-    async def get(
-        self, url: str, headers: list[tuple[str, str]], timeout: float
-    ) -> AsyncIterator[RawResponse]:
-        """GET `url` (already syntax-checked), without following redirects."""
+    async def get(self, url: str, headers: list[tuple[str, str]]) -> AsyncIterator[RawResponse]:
+        """GET `url` (already syntax-checked), without following redirects. No timeouts of
+        its own: the caller bounds the whole exchange with one deadline (Fetcher.fetch),
+        which per-phase timers (a timer handle each, per request) would only repeat."""
         host, port = _host_port(url)
         literal = _literal(host)
         if literal is not None:
             # aiohttp does not resolve IP literals, so its resolver hook never sees them.
             await self.guard.vet(str(literal), port)
         session = self._session or self._open()
-        limits = ClientTimeout(sock_connect=timeout, sock_read=timeout, connect=timeout)
-        async with session.get(url, headers=headers, allow_redirects=False, timeout=limits) as r:
+        async with session.get(
+            url, headers=headers, allow_redirects=False, timeout=_CALLER_BOUNDED
+        ) as r:
             yield RawResponse(r)
 
     async def aclose(self) -> None:
