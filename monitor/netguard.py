@@ -141,7 +141,7 @@ class Guard:
         host = host.strip("[]")
         literal = _ip(host.split("%")[0])
         if literal is not None:
-            addresses = [str(literal)]
+            addresses = [host]
         else:
             try:
                 addresses = await self._resolve(host, port)
@@ -149,16 +149,15 @@ class Guard:
                 raise FetchError(host, f"cannot resolve {host}: {e}") from e
         if not addresses:
             raise FetchError(host, f"cannot resolve {host}")
-        bare = [a.split("%")[0] for a in addresses]
-        ips = [_ip(a) or ipaddress.ip_address(a) for a in bare]  # (the latter raises)
+        found = [_canonical(a.split("%")[0]) for a in addresses]
         # All answers must be allowed: otherwise a later connection could use a bad one.
-        bad = [ip for ip in ips if not self.policy.permits(ip)]
+        bad = [ip for ip, _ in found if not self.policy.permits(ip)]
         if bad:
             raise BlockedAddressError(host, f"{host} resolves to a non-public address ({bad[0]})")
         if len(self.approved) >= 10_000:
             del self.approved[:5_000]  # a record, not a log: bounded in a long-lived daemon
-        self.approved.append((str(ips[0]), port))
-        return [str(ip) for ip in ips]
+        self.approved.append((found[0][1], port))
+        return [text for _, text in found]
 
 
 class _GuardedResolver(AbstractResolver):
@@ -234,6 +233,14 @@ def _ip(text: str) -> IPAddress | None:
         return ipaddress.ip_address(text)
     except ValueError:
         return None
+
+
+@lru_cache(maxsize=4096)
+def _canonical(text: str) -> tuple[IPAddress, str]:
+    """An address a resolver answered, parsed and in its canonical text form, once per
+    distinct answer (ValueError for an answer that is not an address)."""
+    ip = _ip(text) or ipaddress.ip_address(text)
+    return ip, str(ip)
 
 
 @lru_cache(maxsize=4096)
@@ -314,10 +321,10 @@ class GuardedSession:
         its own: the caller bounds the whole exchange with one deadline (Fetcher.fetch),
         which per-phase timers (a timer handle each, per request) would only repeat."""
         host, port = _host_port(url)
-        literal = _literal(host)
+        literal = _literal_text(host)
         if literal is not None:
             # aiohttp does not resolve IP literals, so its resolver hook never sees them.
-            await self.guard.vet(str(literal), port)
+            await self.guard.vet(literal, port)
         session = self._session or self._open()
         async with session.get(
             url, headers=headers, allow_redirects=False, timeout=_CALLER_BOUNDED
@@ -328,6 +335,12 @@ class GuardedSession:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+@lru_cache(maxsize=4096)
+def _literal_text(host: str) -> str | None:
+    literal = _literal(host)
+    return None if literal is None else str(literal)
 
 
 def guarded_transport(guard: Guard, max_connections: int = 100) -> httpx.AsyncBaseTransport:
