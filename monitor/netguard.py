@@ -36,6 +36,7 @@ from aiohttp import (
 from aiohttp.abc import AbstractResolver, ResolveResult
 from aiohttp.http_exceptions import HttpProcessingError
 from httpx_aiohttp import AiohttpTransport
+from yarl import URL
 
 from monitor.errors import BlockedAddressError, FetchError, FetchTimeoutError
 
@@ -327,7 +328,7 @@ class GuardedSession:
             await self.guard.vet(literal, port)
         session = self._session or self._open()
         async with session.get(
-            url, headers=headers, allow_redirects=False, timeout=_CALLER_BOUNDED
+            _parsed(url), headers=headers, allow_redirects=False, timeout=_CALLER_BOUNDED
         ) as r:
             yield RawResponse(r)
 
@@ -335,6 +336,13 @@ class GuardedSession:
         if self._session is not None:
             await self._session.close()
             self._session = None
+
+
+@lru_cache(maxsize=65536)
+def _parsed(url: str) -> URL:
+    """The URL as aiohttp would parse it from the string, once per feed URL, not per poll
+    (immutable, so safe to share)."""
+    return URL(url)
 
 
 @lru_cache(maxsize=4096)
