@@ -58,6 +58,8 @@ def forms(word: str) -> frozenset[str]:
         if word.endswith("e"):
             out.update(word[:-1] + e for e in (_EN_E_ENDINGS if long else ("es", "ed", "ing")))
             out.add(word + "s")
+            if word.endswith(("ee", "oe", "ye")):
+                out.add(word + "ing")  # agreeing, guaranteeing, canoeing: the e stays
         else:
             out.update(word + e for e in (_EN_ENDINGS if long else _EN_SHORT))
             if word.endswith(("s", "x", "z", "ch", "sh", "o")):

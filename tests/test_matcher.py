@@ -76,6 +76,19 @@ def test_english_inflection(tmp_path, text):
     assert matches(term(tmp_path, "invite"), text) == ["r"]
 
 
+@pytest.mark.parametrize(
+    ("word", "text"),
+    [
+        ("agree", "agreeing to talks"),
+        ("agree", "they agreed"),
+        ("guarantee", "guaranteeing"),
+        ("agree", "the agreement"),
+    ],
+)
+def test_english_inflection_of_words_ending_in_ee(tmp_path, word, text):
+    assert matches(term(tmp_path, word), text) == ["r"]
+
+
 def test_russian_locative(tmp_path):
     assert matches(term(tmp_path, "Казахстан"), "Переговоры в Казахстане начались") == ["r"]
 
