@@ -1,4 +1,5 @@
-"""The README documents every CLI command and config key, and its worked example is true."""
+"""The README documents every CLI command, config key and rule-file field, and its worked
+example is true."""
 
 from __future__ import annotations
 
@@ -115,3 +116,23 @@ def test_status_example_is_valid_yaml():
     assert block
     data = yaml.safe_load(block.group(1))
     assert set(data["status"]) >= {"subject", "jurisdictions", "states", "negated", "seed"}
+
+
+def _rule_file_fields() -> list[str]:
+    from rules.load import EntitySchema, RuleFileSchema, RuleSchema, SeedSchema, StatusSchema
+
+    names = {
+        # As written in a file: the alias where there is one (`not`, a Python keyword).
+        f"{model.__name__.removesuffix('Schema').lower()}.{field.alias or name}"
+        for model in (RuleFileSchema, EntitySchema, RuleSchema, StatusSchema, SeedSchema)
+        for name, field in model.model_fields.items()
+    }
+    # Condition groups are plain mappings, not models: their keys are the rule language.
+    names |= {f"group.{k}" for k in ("all", "any", "none", "within", "fields")}
+    return sorted(names)
+
+
+@pytest.mark.parametrize("field", _rule_file_fields())
+def test_every_rule_file_field_is_documented(field):
+    name = field.split(".", 1)[1]
+    assert f"`{name}" in README, f"README does not document rule-file field `{field}`"
