@@ -193,11 +193,11 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
         if not _in_org_name(words, h[1])
     )
     # A clause of a script written without spaces is one word: its cues are read inside it.
-    inside = [k for t in spec.negation if (k := unspaced_key(t)) is not None]
-    negations = [h for t in spec.negation if unspaced_key(t) is None for h in p.leaf_hits(t, only)]
+    inside, spaced = _split_cues(spec.negation)
+    negations = [h for t in spaced for h in p.leaf_hits(t, only)]
     after = [h for t in spec.negation_after for h in p.leaf_hits(t, only)]
-    inside_modals = [k for t in spec.modality if (k := unspaced_key(t)) is not None]
-    modals = [h for t in spec.modality if unspaced_key(t) is None for h in p.leaf_hits(t, only)]
+    inside_modals, spaced_modals = _split_cues(spec.modality)
+    modals = [h for t in spaced_modals for h in p.leaf_hits(t, only)]
     # "not banned" said of a list is the state whose negation is a ban: delisted.
     unnegated = {v: k for k, v in spec.negated.items() if v != "none"}
     per_sentence: dict[int, list[tuple[int, str, Hit]]] = {}
@@ -269,6 +269,15 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     return out
 
 
+@lru_cache(maxsize=256)
+def _split_cues(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], tuple[Term, ...]]:
+    """A cue list's substrings to find inside unspaced clauses, and its other terms: once
+    per rule set, not per item."""
+    keys = [unspaced_key(t) for t in terms]
+    inside = tuple(k for k in keys if k is not None)
+    return inside, tuple(t for t, k in zip(terms, keys, strict=True) if k is None)
+
+
 def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple[int, str, Hit]]:
     """The sentence's triggers without overlaps (the earliest start wins, then the longest,
     then the later-declared state), less those that only introduce a predicate."""
@@ -338,7 +347,7 @@ def _cue_after(
 
 
 def _cue_inside(
-    f: Field, trig: Hit, keys: list[str], cues: list[str], skip: tuple[str, ...] = ()
+    f: Field, trig: Hit, keys: list[str], cues: tuple[str, ...], skip: tuple[str, ...] = ()
 ) -> Hit | None:
     """In a script written without spaces, a cue (negation or modality) shortly before the
     trigger within its word (a clause between punctuation), with no conjunction between."""
