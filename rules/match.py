@@ -5,9 +5,10 @@ Pure. No I/O. `RuleSet` is the public entry point: compile once, match many item
 
 from __future__ import annotations
 
+import contextlib
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from itertools import compress
 from operator import itemgetter
@@ -315,13 +316,19 @@ class _Evaluator:
             return bool(hits)
         if node[6] is not None:
             # A field-scoped group: only hits in its fields count, inside and below it.
-            saved = self.fields
-            self.fields = node[6] if saved is None else saved & node[6]
-            try:
+            with self._only(node[6]):
                 return self._scoped(node, scope, ev)
-            finally:
-                self.fields = saved
         return self._scoped(node, scope, ev)
+
+    @contextlib.contextmanager
+    def _only(self, fields: frozenset[str]) -> Iterator[None]:
+        """Narrow the fields whose hits count to `fields`, for the duration."""
+        saved = self.fields
+        self.fields = fields if saved is None else saved & fields
+        try:
+            yield
+        finally:
+            self.fields = saved
 
     def _scoped(self, node: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
         op = node[0]
@@ -368,12 +375,8 @@ class _Evaluator:
                 if ch[6] is None:
                     out.extend(self._anchors(ch, scope))
                     continue
-                saved = self.fields
-                self.fields = ch[6] if saved is None else saved & ch[6]
-                try:
+                with self._only(ch[6]):
                     out.extend(self._anchors(ch, scope))
-                finally:
-                    self.fields = saved
         return out
 
     def _within(self, g: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
