@@ -354,7 +354,13 @@ def _compile(book: RuleBook) -> Compiled:
     for rule in book.rules:
         if rule.status:
             spec = rule.status
-            for terms in (*spec.states.values(), spec.negation, spec.modality, spec.negation_after):
+            for terms in (
+                *spec.states.values(),
+                spec.negation,
+                spec.modality,
+                spec.negation_after,
+                spec.modality_after,
+            ):
                 for t in terms:
                     c.term(t, lazy=True)
     for idx, prog in enumerate(c.programs):

@@ -87,6 +87,7 @@ class StatusSchema(_Strict):
     negation: list[str] | None = None
     modality: list[str] | None = None
     negation_after: list[str] | None = None
+    modality_after: list[str] = Field(default_factory=list)
     negated: dict[str, str] = Field(default_factory=dict)
     seed: list[SeedSchema] = Field(default_factory=list)
 
@@ -306,15 +307,19 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
             c.problem(f"negated maps unknown state {k!r} -> {target!r}", (*loc, "negated"))
     after_terms = s.negation_after if s.negation_after is not None else DEFAULT_NEGATION_AFTER
     after = c.terms(after_terms, (*loc, "negation_after"))
-    for i, text in enumerate(after_terms):
-        if is_unspaced(text):
-            # Such a script's clause is one word to the matcher: a cue inside it is read
-            # before the trigger it negates (`negation`), never after.
-            c.problem(
-                f"negation_after term {text!r} is in a script written without spaces; "
-                "list it under negation",
-                (*loc, "negation_after", i),
-            )
+    for name, before, terms in (
+        ("negation_after", "negation", after_terms),
+        ("modality_after", "modality", s.modality_after),
+    ):
+        for i, text in enumerate(terms):
+            if is_unspaced(text):
+                # Such a script's clause is one word to the matcher: a cue inside it is
+                # read before the trigger it applies to (`negation`, `modality`), never after.
+                c.problem(
+                    f"{name} term {text!r} is in a script written without spaces; "
+                    f"list it under {before}",
+                    (*loc, name, i),
+                )
     for i, seed in enumerate(s.seed):
         if seed.state not in states:
             c.problem(f"seed state {seed.state!r} is not a declared state", (*loc, "seed", i))
@@ -329,6 +334,7 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
             s.modality if s.modality is not None else DEFAULT_MODALITY, (*loc, "modality")
         ),
         negation_after=after,
+        modality_after=c.terms(s.modality_after, (*loc, "modality_after")),
         negated=dict(s.negated),
         seeds=tuple(Seed(x.jurisdiction, x.state, x.date, x.source) for x in s.seed),
     )

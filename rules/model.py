@@ -111,6 +111,9 @@ class StatusSpec:
     # Cues that negate a trigger they follow: verb-final languages negate the verb or the
     # copula after its object ("... террористік ұйым деп танымайды", "... tashkilot emas").
     negation_after: tuple[Term, ...] = ()
+    # Modal cues after a trigger: verb-final languages put "is considering" last
+    # ("... tan olish masalasini ko'rib chiqmoqda", "... тизмесинен чыгарууну карап жатат").
+    modality_after: tuple[Term, ...] = ()
     # What a negated trigger asserts instead ("will not lift the ban" restates `banned`).
     negated: dict[str, str] = field(default_factory=dict)
     seeds: tuple[Seed, ...] = ()

@@ -69,13 +69,30 @@ _ORG_NOUNS = _words("movement party front brigade army union движени па
 _OF = frozenset(_words("of de du del des"))
 # "no plans to follow Russia in recognising": whoever is followed did it (presupposed).
 _FOLLOW = _words("follow вслед примеру ergash")
-_AND = frozenset(_words("and or и или und oder et ou y o va ve және мен hem"))
+_AND = frozenset(_words("and or и или und oder et ou y o va ve және мен менен hem"))
 _NOT_YET = frozenset(_words("пока еще"))
+# A condition or an indirect question asserts nothing: "if Astana recognised the Taliban",
+# "whether Moscow will recognise them", "если Ташкент признает", "是否会承认".
+_HYPOTHETICAL = frozenset(
+    _words("if whether unless ob falls si если ежели егер эгер agar агар eğer اگر آیا إذا لو هل")
+)
+_HYPOTHETICAL_UNSPACED = ("是否", "如果", "假如", "能否", "会不会")
+# A sentence ending in a question mark asks, unless a question word presupposes the event:
+# "Will Moscow recognise the Taliban?" asserts nothing, "Why did Kazakhstan delist them?"
+# says it did.
+_QUESTION_MARKS = tuple("?؟？")
+_WH = frozenset(
+    _words("why how what when where почему зачем как когда warum wie pourquoi comment neden")
+    + _words("nega qanday nima чаро چرا لماذا كيف чому неге эмне")
+)
+_WH_UNSPACED = ("为什么", "为何", "如何")
 # A postposed cue negates its own clause only: "and", "that" or a comma between it and
 # the trigger start another ("... террористік ұйым деп таныды, ал Қазақстан танымайды").
 _CLAUSE_WORDS = frozenset(
     _words("and or but und et ou va ve hem және мен ал бірақ жана бирок ва вале")
     + _words("و اما اور لیکن او ki ки كه")
+    # "after": a verb-final clause ends before it ("çıkardıktan sonra", "шығарғаннан кейін")
+    + _words("sonra кейін кийин keyin")
 )
 _CLAUSE_MARKS = tuple(",;:()،؛")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
@@ -198,6 +215,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     after = [h for t in spec.negation_after for h in p.leaf_hits(t, only)]
     inside_modals, spaced_modals = _split_cues(spec.modality)
     modals = [h for t in spaced_modals for h in p.leaf_hits(t, only)]
+    modals_after = [h for t in spec.modality_after for h in p.leaf_hits(t, only)]
+    conditionals = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL]
     # "not banned" said of a list is the state whose negation is a ban: delisted.
     unnegated = {v: k for k, v in spec.negated.items() if v != "none"}
     per_sentence: dict[int, list[tuple[int, str, Hit]]] = {}
@@ -223,10 +242,22 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
         hits = [h for _, _, h in triggers]
         readings: list[tuple[_Reading, str, Hit]] = []
         dates = _attach_dates(hits, _dates(words, lo, hi))
+        asks = _asks(f, lo, hi)
         for rank, state, h in triggers:
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
+            modal = (
+                _cue(h, modals, others, hits, words, lo)
+                or _cue_after(f, h, modals_after, hits, hi, False)
+                or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
+            )
+            if (
+                asks
+                or _cue(h, conditionals, others, hits, words, lo)
+                or _cue_inside(f, h, keys.get((state, h), []), _HYPOTHETICAL_UNSPACED)
+            ) is not None and modal is None:
+                continue  # asked or supposed, not said ("asked the court whether to" is)
             followed = _followed(h, juris, words, lo)
             for j, jh in followed:
                 readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
@@ -249,10 +280,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
                 else:
                     state = spec.negated[state]
                 target = state
-            elif (
-                _cue(h, modals, others, hits, words, lo)
-                or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
-            ) is not None:
+            elif modal is not None:
                 state = PROPOSED
             persists = any(
                 w.startswith(_PERSIST) for w in words[max(lo, h[1] - _CUE_WINDOW) : h[2] + 1]
@@ -370,6 +398,21 @@ def _cue_inside(
     return None
 
 
+def _asks(f: Field, lo: int, hi: int) -> Hit | None:
+    """The sentence words[lo:hi] as a question that presupposes nothing: it ends in a
+    question mark and no question word ("why", "how") takes the event as given."""
+    if hi <= lo:
+        return None
+    end = f.spans[hi - 1][1]
+    nxt = f.spans[hi][0] if hi < len(f.spans) else len(f.folded)
+    if not any(m in f.folded[end:nxt] or f.folded[end - 1 : end] == m for m in _QUESTION_MARKS):
+        return None
+    words = f.words[lo:hi]
+    if any(w in _WH or (is_unspaced(w) and any(q in w for q in _WH_UNSPACED)) for w in words):
+        return None
+    return ("?", hi - 1, hi - 1)
+
+
 def _open_ended(t: Term) -> bool:
     return len(t.words) - 1 in t.prefixes
 
@@ -451,6 +494,8 @@ def _jurisdictions(
         if h[2] < trig[1]:
             d = trig[1] - h[2]
         elif w > trig[2] and not possessive:  # "Moscow's ..." names what follows it
+            if any(x in _CLAUSE_WORDS for x in words[trig[2] + 1 : w]):
+                continue  # the next clause's subject: "... çıkardıktan sonra Tacikistan"
             d = w - trig[2] + _AFTER_COST
         elif w > trig[2]:
             continue
@@ -458,6 +503,21 @@ def _jurisdictions(
             d = 0
         if best is None or d < best[0]:
             best = (d, j, h)
+    if best is not None and best[2][2] < trig[1]:
+        # Agents listed before their verb all did it: "after Kazakhstan and Kyrgyzstan
+        # delisted the group", "Қазақстан мен Қырғызстан ... шығарғанымен".
+        agents = [(best[1], best[2])]
+        for _, j, h in reversed([x for x in in_sentence if x[2][2] < agents[-1][1][1]]):
+            gap = words[h[2] + 1 : agents[-1][1][1]]
+            if (
+                len(gap) > 1
+                or not set(gap) <= _AND
+                or (not gap and "," not in _text_between(f, h, agents[-1][1]))
+            ):
+                break
+            if j not in (x[0] for x in agents):
+                agents.append((j, h))
+        return agents[::-1]
     if best is not None:
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
