@@ -324,9 +324,13 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
             w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
         ):
             drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
-        elif gap <= 1:
+        elif gap <= 1 or (
+            gap <= _PREDICATE_GAP + 1
+            and any(w.startswith(_LIST_NOUNS) for w in words[a[2][2] + 1 : b[2][1]])
+        ):
             # One phrase: "removed from the list of <banned organisations>", "террористік
-            # ұйымдар тізімінен шығарылды". The later-declared state is what it asserts.
+            # ұйымдар тізімінен шығарылды", "off <Kazakhstan's list of> banned
+            # organisations". The later-declared state is what it asserts.
             drop.add(a if a[0] < b[0] else b)
     return [t for t in kept if t not in drop]
 
