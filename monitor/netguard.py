@@ -187,6 +187,15 @@ class _GuardedResolver(AbstractResolver):
         return None
 
 
+def _guarded_session(guard: Guard, limit: int, **options: Any) -> ClientSession:
+    """An aiohttp session whose every connection goes to an address `guard` vetted."""
+    connector = TCPConnector(
+        resolver=_GuardedResolver(guard), ssl=_ssl_context(), limit=limit, keepalive_timeout=5.0
+    )
+    # trust_env=False: a proxy from the environment would be the address checked.
+    return ClientSession(connector=connector, trust_env=False, **options)
+
+
 class _GuardedTransport(AiohttpTransport):
     """httpx over aiohttp (httpx-aiohttp), with every request vetted.
 
@@ -196,25 +205,13 @@ class _GuardedTransport(AiohttpTransport):
     """
 
     def __init__(self, guard: Guard, max_connections: int) -> None:
-        ssl_context = _ssl_context()
-
-        def session() -> ClientSession:
-            connector = TCPConnector(
-                resolver=_GuardedResolver(guard),
-                ssl=ssl_context,
-                limit=max_connections,
-                keepalive_timeout=5.0,
-            )
-            # trust_env=False: a proxy from the environment would be the address checked.
-            return ClientSession(connector=connector, trust_env=False)
-
-        super().__init__(client=session)
+        super().__init__(client=lambda: _guarded_session(guard, max_connections))
         self.guard = guard
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        literal = _literal(request.url.host)
+        literal = _literal_text(request.url.host)
         if literal is not None:
-            await self.guard.vet(str(literal), request.url.port or 0)
+            await self.guard.vet(literal, request.url.port or 0)
         elif request.url.scheme not in ("http", "https"):
             raise BlockedAddressError(str(request.url), "only http and https are allowed")
         return await super().handle_async_request(request)
@@ -301,18 +298,8 @@ class GuardedSession:
 
     def _open(self) -> ClientSession:
         # Made on first use: an aiohttp session belongs to the running event loop.
-        connector = TCPConnector(
-            resolver=_GuardedResolver(self.guard),
-            ssl=_ssl_context(),
-            limit=self._limit,
-            keepalive_timeout=5.0,
-        )
-        # trust_env=False: a proxy from the environment would be the address checked.
-        self._session = ClientSession(
-            connector=connector,
-            trust_env=False,
-            auto_decompress=False,
-            cookie_jar=DummyCookieJar(),
+        self._session = _guarded_session(
+            self.guard, self._limit, auto_decompress=False, cookie_jar=DummyCookieJar()
         )
         return self._session
 
