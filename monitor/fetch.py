@@ -90,8 +90,8 @@ class Fetcher:
         self.timeout = timeout
         self.max_bytes = max_bytes
         self.guard = Guard(policy, resolver)
-        # Several small connection pools instead of one big one: a pool's per-request CPU
-        # grows with its size (encode/httpx#3215).
+        # One aiohttp pool: its per-request cost does not grow with its size, unlike
+        # httpcore's (encode/httpx#3215), so it needs no sharding.
         self.session = GuardedSession(self.guard, max_connections)
         self._headers = [
             ("User-Agent", USER_AGENT),
