@@ -8,8 +8,9 @@ single spaces (" w1 w2 ... wn ", UTF-8): each pattern is a key wrapped in spaces
 (" invited taliban "), so every key found starts and ends at word boundaries and no
 per-word Python work is done for words that start nothing. Inflected phrases are
 expanded into every combination of surface forms when there are few; otherwise the key is
-the first word's form (or, for words with many forms, their common stem) and the rest is
-checked per hit. Prefixes (`word*`) are keys without the closing space.
+as many leading words as that allows, then the next word's stem (at least the first word's
+form or, for words with many forms, their common stem), and the rest is checked per hit.
+Prefixes (`word*`) are keys without the closing space.
 Unspaced scripts (CJK, Thai) have their own automaton over the folded text.
 Each pattern feeds one *atom* (a term, an entity, an entity's exclusion contexts, a regex),
 and each rule is indexed under atoms of which one must be present for it to match, and
@@ -57,6 +58,26 @@ _EXPAND_MAX = 64
 _FORMS_MAX = 16
 # Built in a fraction of the time of a DFA for 100,000 keys, and nearly as fast to search.
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
+
+
+def _spelled_lead(choices: list[tuple[str, ...]], slots: list[frozenset[str] | str]) -> int:
+    """How many leading words of a phrase can be spelled out in at most _EXPAND_MAX keys:
+    words given as forms (not prefixes), each with at most _FORMS_MAX of them."""
+    lead, keys = 0, 1
+    for slot, options in zip(slots, choices, strict=True):
+        if isinstance(slot, str) or len(slot) > _FORMS_MAX or keys * len(options) > _EXPAND_MAX:
+            break
+        lead, keys = lead + 1, keys * len(options)
+    return lead
+
+
+def _stem(slot: frozenset[str] | str) -> str | None:
+    """The start every form of a word shares, when a key may end with it: a prefix
+    (`word*`), or the forms' common stem when it is long enough to be selective."""
+    if isinstance(slot, str):
+        return slot
+    stem = commonprefix(sorted(slot))
+    return stem if len(stem) >= 3 else None
 
 
 @dataclass(frozen=True)
@@ -185,6 +206,16 @@ class Compiled:
         rest: Pattern | frozenset[bytes] | None = pat if n > 1 else None
         if n == 2 and not isinstance(slots[1], str):
             rest = _encoded(slots[1])  # checked on the bytes, no split
+        lead = _spelled_lead(choices, slots)
+        tail = _stem(slots[lead]) if 0 < lead < n else None
+        if lead >= 2 or tail:
+            # As many leading words as fit in _EXPAND_MAX keys, then the next word's prefix
+            # or stem: "of afghan" or "с талиб" rather than "of" or "с", so the words after
+            # them are checked only where the phrase may start, not at every "of" or "с".
+            for combo in product(*choices[:lead]):
+                key = " " + " ".join(combo) + " " + (tail or "")
+                self.keys[key].append((n, atom, rest, None))
+            return
         head = slots[0]
         if isinstance(head, str):
             self.keys[" " + head].append((n, atom, rest, None))

@@ -127,7 +127,8 @@ class Prepared:
                             continue  # the key was the stem of the first word
                         if rest.__class__ is frozenset:
                             # A two-word phrase: the word after the first, read off the bytes.
-                            s1 = joined.find(b" ", end - 1)
+                            # (The key may end inside the second word: "officials stat".)
+                            s1 = joined.find(b" ", start + 1)
                             s2 = joined.find(b" ", s1 + 1)
                             if s2 == -1 or joined[s1 + 1 : s2] not in rest:
                                 continue

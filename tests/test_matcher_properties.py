@@ -62,7 +62,7 @@ TERMS = [
     "alpha", "beta", "gamma", "invite", "=invite", "trade mission", "mission*", "lift* the ban",
     "the ban", "Bogotá", "jos", "Казахстан", "талибы", "diplomat*", "aid", "=José",
     "塔利班", "塔利班 政权", "e", "beta gamma", "alpha alpha", "талибы Казахстан",
-    "Казахстан талибов said", "invite талибы",
+    "Казахстан талибов said", "invite талибы", "said invite trade", "the trade mission",
 ]  # fmt: skip
 REGEXES = ["al+pha", r"\bban\b", "inv[a-z]+", "т[а-я]+ов"]
 
