@@ -60,7 +60,7 @@ _FORMS_MAX = 16
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 
 
-def _spelled_lead(choices: list[tuple[str, ...]], slots: list[frozenset[str] | str]) -> int:
+def _spelled_lead(choices: list[Any], slots: list[frozenset[str] | str]) -> int:
     """How many leading words of a phrase can be spelled out in at most _EXPAND_MAX keys:
     words given as forms (not prefixes), each with at most _FORMS_MAX of them."""
     lead, keys = 0, 1
