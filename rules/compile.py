@@ -23,12 +23,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cached_property, lru_cache
 from itertools import product
 from math import prod
 from os.path import commonprefix
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import ahocorasick_rs
 
@@ -60,7 +61,7 @@ _FORMS_MAX = 16
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 
 
-def _spelled_lead(choices: list[Any], slots: list[frozenset[str] | str]) -> int:
+def _spelled_lead(choices: list[Any], slots: tuple[frozenset[str] | str, ...]) -> int:
     """How many leading words of a phrase can be spelled out in at most _EXPAND_MAX keys:
     words given as forms (not prefixes), each with at most _FORMS_MAX of them."""
     lead, keys = 0, 1
@@ -78,6 +79,32 @@ def _stem(slot: frozenset[str] | str) -> str | None:
         return slot
     stem = commonprefix(sorted(slot))
     return stem if len(stem) >= 3 else None
+
+
+K = TypeVar("K")
+V = TypeVar("V")
+
+
+class IdMemo(Generic[K, V]):
+    """obj -> compute(obj), remembered by identity: for a rule set's immutable parts (status
+    specs, their term lists), where hashing hundreds of terms per lookup would cost more
+    than the lookup saves. Holds the objects, so an id is not reused while remembered;
+    bounded, so rule sets replaced by a reload do not pile up."""
+
+    def __init__(self, compute: Callable[[K], V], size: int = 1024) -> None:
+        self.compute = compute
+        self.size = size
+        self._seen: dict[int, tuple[K, V]] = {}
+
+    def __call__(self, obj: K) -> V:
+        got = self._seen.get(id(obj))
+        if got is not None and got[0] is obj:
+            return got[1]
+        value = self.compute(obj)
+        if len(self._seen) >= self.size:
+            self._seen.clear()
+        self._seen[id(obj)] = (obj, value)
+        return value
 
 
 @dataclass(frozen=True)
@@ -116,6 +143,9 @@ Entry = tuple[int, int, Pattern | frozenset[bytes] | None, frozenset[bytes] | No
 # A rule index entry per atom: (rules with no further clause, the union of the next clause
 # of the other rules, those other rules).
 AtomRules = tuple[tuple[int, ...], frozenset[int], tuple[int, ...]]
+# A list of terms' atoms: (atoms found in the single pass, lazy atoms), each atom -> the
+# indexes in the list of the terms that feed it.
+TermPlan = tuple[dict[int, tuple[int, ...]], dict[int, tuple[int, ...]]]
 
 
 @dataclass
@@ -165,6 +195,11 @@ class Compiled:
     # not in the pass over every item -> their patterns
     # (and, for unspaced scripts, the substring to find)
     lazy: dict[int, list[tuple[Pattern, str | None]]] = field(default_factory=dict)
+    # Their keys while building, then their own automaton (run only for items that reach
+    # status extraction, so the pass over every item stays small) and entries per key.
+    lazy_keys: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
+    lazy_ac: Any = None
+    lazy_entries: list[tuple[Entry, ...]] = field(default_factory=list)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -183,17 +218,25 @@ class Compiled:
             else:
                 slots.append(frozenset({w}))
         key = unspaced_key(term)
+        pat = Pattern(tuple(slots))
         if lazy:
-            self.lazy.setdefault(atom, []).append((Pattern(tuple(slots)), key))
+            self.lazy.setdefault(atom, []).append((pat, key))
+            if key is None:
+                self._keys(pat, atom, self.lazy_keys)
             return
         pid = len(self.patterns)
-        pat = Pattern(tuple(slots))
         self.patterns.append(pat)
         self.pattern_atoms.append([atom])
         if key is not None:
             # Unspaced scripts have no word boundaries to respect: substring search.
             self.unspaced_keys[key].append(pid)
             return
+        self._keys(pat, atom, self.keys)
+
+    @staticmethod
+    def _keys(pat: Pattern, atom: int, keys: dict[str, list[Entry]]) -> None:
+        """The automaton keys that find `pat` (a pattern of a spaced script), into `keys`."""
+        slots = pat.slots
         n = len(slots)
         choices = [(s,) if isinstance(s, str) else sorted(s) for s in slots]
         # A prefix can only end a key: after it, the key would need the rest of its word.
@@ -201,7 +244,7 @@ class Compiled:
         if spelled and prod(map(len, choices)) <= _EXPAND_MAX:
             end = "" if isinstance(slots[-1], str) else " "
             for combo in product(*choices):
-                self.keys[" " + " ".join(combo) + end].append((n, atom, None, None))
+                keys[" " + " ".join(combo) + end].append((n, atom, None, None))
             return
         rest: Pattern | frozenset[bytes] | None = pat if n > 1 else None
         if n == 2 and not isinstance(slots[1], str):
@@ -213,17 +256,16 @@ class Compiled:
             # or stem: "of afghan" or "с талиб" rather than "of" or "с", so the words after
             # them are checked only where the phrase may start, not at every "of" or "с".
             for combo in product(*choices[:lead]):
-                key = " " + " ".join(combo) + " " + (tail or "")
-                self.keys[key].append((n, atom, rest, None))
+                keys[" " + " ".join(combo) + " " + (tail or "")].append((n, atom, rest, None))
             return
         head = slots[0]
         if isinstance(head, str):
-            self.keys[" " + head].append((n, atom, rest, None))
+            keys[" " + head].append((n, atom, rest, None))
         elif len(head) > _FORMS_MAX and len(stem := commonprefix(choices[0])) >= 3:
-            self.keys[" " + stem].append((n, atom, rest, _encoded(head)))
+            keys[" " + stem].append((n, atom, rest, _encoded(head)))
         else:
             for form in choices[0]:
-                self.keys[" " + form + " "].append((n, atom, rest, None))
+                keys[" " + form + " "].append((n, atom, rest, None))
 
     def term(self, term: Term, lazy: bool = False) -> int:
         key = (term.words, term.mode, term.prefixes)
@@ -234,25 +276,23 @@ class Compiled:
         return self.term_atom[key]
 
     @cached_property
-    def lazy_index(
-        self,
-    ) -> tuple[
-        dict[str, list[tuple[int, Pattern]]], dict[int, dict[str, list[tuple[int, Pattern]]]]
-    ]:
-        """Lazy patterns by head word form and by head prefix, for one pass per item."""
-        heads: dict[str, list[tuple[int, Pattern]]] = {}
-        prefixes: dict[int, dict[str, list[tuple[int, Pattern]]]] = {}
-        for atom, pats in self.lazy.items():
-            for pat, unspaced in pats:
-                if unspaced is not None:
-                    continue
-                head = pat.slots[0]
-                if isinstance(head, str):
-                    prefixes.setdefault(len(head), {}).setdefault(head, []).append((atom, pat))
-                else:
-                    for form in head:
-                        heads.setdefault(form, []).append((atom, pat))
-        return heads, prefixes
+    def term_plan(self) -> IdMemo[tuple[Term, ...], TermPlan]:
+        """Per list of compiled terms read as a whole (status cues and triggers), made once
+        per list: its atoms found in the single pass and its lazy ones, each with the terms'
+        indexes, so an item looks up only the atoms it has, not every term (status triggers
+        number hundreds)."""
+        return IdMemo(self._term_plan)
+
+    def _term_plan(self, terms: tuple[Term, ...]) -> TermPlan:
+        eager: dict[int, list[int]] = defaultdict(list)
+        lazy: dict[int, list[int]] = defaultdict(list)
+        for i, t in enumerate(terms):
+            atom = self.term_atom[(t.words, t.mode, t.prefixes)]
+            (lazy if atom in self.lazy else eager)[atom].append(i)
+        return (
+            {a: tuple(ix) for a, ix in eager.items()},
+            {a: tuple(ix) for a, ix in lazy.items()},
+        )
 
     def regex(self, pattern: str) -> int:
         if pattern not in self.regex_atom:
@@ -435,5 +475,12 @@ def _compile(book: RuleBook) -> Compiled:
     if c.unspaced_keys:
         c.unspaced = ahocorasick_rs.AhoCorasick(list(c.unspaced_keys), implementation=_NFA)
         c.unspaced_pids = list(c.unspaced_keys.values())
-    c.keys, c.unspaced_keys = {}, {}  # only the automata are needed from here on
+    if c.lazy_keys:
+        lazy_keys = list(c.lazy_keys)
+        c.lazy_ac = ahocorasick_rs.BytesAhoCorasick(
+            [k.encode() for k in lazy_keys], implementation=_NFA
+        )
+        c.lazy_entries = [tuple(c.lazy_keys[k]) for k in lazy_keys]
+    # only the automata are needed from here on
+    c.keys, c.unspaced_keys, c.lazy_keys = {}, {}, {}
     return c

@@ -14,7 +14,7 @@ from itertools import compress
 from operator import itemgetter
 from typing import Any, Protocol
 
-from rules.compile import ALL, ANY, LEAF, NONE, Compiled, compile_book
+from rules.compile import ALL, ANY, LEAF, NONE, Compiled, Pattern, compile_book
 from rules.model import FIELDS, EntityRef, Regex, Rule, RuleBook, Term, Within
 from rules.text import Field, clean_text, html_to_text
 
@@ -95,6 +95,8 @@ class Prepared:
         self._late: dict[int, list[tuple[Field, int, int]]] = defaultdict(list)
         # per field, the automaton's matches: (key index, start, end) in Field.joined
         self._found: list[tuple[Field, list[tuple[int, int, int]]]] = []
+        # the lazy atoms the item has, once they are looked for (`_scan_lazy`)
+        self._lazy_found: set[int] | None = None
         for f in fields.values():
             self._scan(f)
         self.present.discard(-1)
@@ -120,24 +122,8 @@ class Prepared:
                     for atom, last in spelled:
                         late[atom].append((f, start, last))
                     for n, atom, rest, head in checked:
-                        if (
-                            head is not None
-                            and joined[start + 1 : joined.find(b" ", end)] not in head
-                        ):
-                            continue  # the key was the stem of the first word
-                        if rest.__class__ is frozenset:
-                            # A two-word phrase: the word after the first, read off the bytes.
-                            # (The key may end inside the second word: "officials stat".)
-                            s1 = joined.find(b" ", start + 1)
-                            s2 = joined.find(b" ", s1 + 1)
-                            if s2 == -1 or joined[s1 + 1 : s2] not in rest:
-                                continue
-                        elif rest is not None:
-                            # Keys start with a space: a key's word is the spaces before it.
-                            i = joined.count(b" ", 0, start)
-                            if not rest.accepts(f.words, i):
-                                continue
-                        late[atom].append((f, start, n - 1))
+                        if _checks(f, start, end, rest, head):
+                            late[atom].append((f, start, n - 1))
                 self.present.update(late)
         if c.unspaced is not None and f.has_unspaced:
             starts = [start for start, _ in f.spans]
@@ -209,32 +195,52 @@ class Prepared:
     def lazy_hits(self, atom: int) -> list[Hit]:
         """Hits of a term left out of the single pass (`Compiled.lazy`: terms only status
         extraction reads). The first request scans for all of them at once."""
-        if atom not in self.hits:
+        if self._lazy_found is None:
             self._scan_lazy()
         return self.hits.get(atom, [])
 
     def _scan_lazy(self) -> None:
         c = self.c
-        heads, prefixes = c.lazy_index
         found: dict[int, list[Hit]] = {a: [] for a in c.lazy}
         for f in self.fields.values():
-            words = f.words
-            n_words = len(words)
-            for i, w in enumerate(words):
-                entries = heads.get(w, ())
-                for length, table in prefixes.items():
-                    if len(w) >= length and (more := table.get(w[:length])):
-                        entries = [*entries, *more]
-                for atom, pat in entries:
-                    n = len(pat.slots)
-                    if n == 1 or (i + n <= n_words and pat.accepts(words, i)):
-                        found[atom].append((f.name, i, i + n - 1))
-            for atom, pats in c.lazy.items():
-                for _, unspaced in pats:
-                    if unspaced is not None and f.has_unspaced:
-                        found[atom].extend(_substring_hits(f, unspaced))
+            if c.lazy_ac is not None:
+                joined, name = f.joined, f.name
+                for key, start, end in c.lazy_ac.find_matches_as_indexes(joined, overlapping=True):
+                    for n, atom, rest, head in c.lazy_entries[key]:
+                        if not _checks(f, start, end, rest, head):
+                            continue
+                        i = joined.count(b" ", 0, start)
+                        found[atom].append((name, i, i + n - 1))
+            if f.has_unspaced:
+                for atom, pats in c.lazy.items():
+                    for _, unspaced in pats:
+                        if unspaced is not None:
+                            found[atom].extend(_substring_hits(f, unspaced))
         for atom, hits in found.items():
+            if len(hits) > 1:
+                hits.sort(key=_reading_order)
             self.hits.setdefault(atom, hits)
+        self._lazy_found = {atom for atom in found if self.hits[atom]}
+
+    def terms_hits(self, terms: tuple[Term, ...], fields: tuple[str, ...]) -> list[list[Hit]]:
+        """The hits in `fields` of each of `terms` (compiled terms), in the terms' order:
+        what `leaf_hits` gives term by term, with one set operation instead of a lookup per
+        term."""
+        eager, lazy = self.c.term_plan(terms)
+        out: list[list[Hit]] = [[] for _ in terms]
+        for atom in self.present.intersection(eager):
+            hits = [h for h in self.positions(atom) if h[0] in fields]
+            for i in eager[atom]:
+                out[i] = hits
+        if lazy:
+            if self._lazy_found is None:
+                self._scan_lazy()
+            assert self._lazy_found is not None
+            for atom in self._lazy_found.intersection(lazy):
+                hits = [h for h in self.hits[atom] if h[0] in fields]
+                for i in lazy[atom]:
+                    out[i] = hits
+        return out
 
     def leaf_hits(self, leaf: Term | EntityRef | Regex, fields: tuple[str, ...]) -> list[Hit]:
         c = self.c
@@ -257,6 +263,26 @@ def _reading_order(h: Hit) -> tuple[int, int, int]:
 
 # In C: the key index of an automaton match; a child's position in its group.
 _FIRST = itemgetter(0)
+
+
+def _checks(
+    f: Field, start: int, end: int, rest: Pattern | frozenset[bytes] | None, head: Any
+) -> bool:
+    """Whether a key found at joined[start:end] is its pattern: the whole first word when
+    the key is its stem (`head`), and the words after those the key spells (`rest`)."""
+    joined = f.joined
+    if head is not None and joined[start + 1 : joined.find(b" ", end)] not in head:
+        return False  # the key was the stem of the first word, and the word is another
+    if rest.__class__ is frozenset:
+        # A two-word phrase: the word after the first, read off the bytes. (The key may end
+        # inside the second word: "officials stat".)
+        s1 = joined.find(b" ", start + 1)
+        s2 = joined.find(b" ", s1 + 1)
+        return s2 != -1 and joined[s1 + 1 : s2] in rest
+    if rest is not None:
+        # Keys start with a space: a key's word is the spaces before it.
+        return rest.accepts(f.words, joined.count(b" ", 0, start))  # type: ignore[union-attr]
+    return True
 
 
 def _substring_hits(f: Field, key: str) -> list[Hit]:

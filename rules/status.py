@@ -28,7 +28,7 @@ import datetime as dt
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
-from rules.compile import unspaced_key
+from rules.compile import IdMemo, unspaced_key
 from rules.ledger import PROPOSED, Assertion
 from rules.match import Hit, Prepared, evidence
 from rules.model import EntityRef, Rule, StatusSpec, Term
@@ -211,11 +211,11 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     )
     # A clause of a script written without spaces is one word: its cues are read inside it.
     inside, spaced = _split_cues(spec.negation)
-    negations = [h for t in spaced for h in p.leaf_hits(t, only)]
-    after = [h for t in spec.negation_after for h in p.leaf_hits(t, only)]
+    negations = [h for hits in p.terms_hits(spaced, only) for h in hits]
+    after = [h for hits in p.terms_hits(spec.negation_after, only) for h in hits]
     inside_modals, spaced_modals = _split_cues(spec.modality)
-    modals = [h for t in spaced_modals for h in p.leaf_hits(t, only)]
-    modals_after = [h for t in spec.modality_after for h in p.leaf_hits(t, only)]
+    modals = [h for hits in p.terms_hits(spaced_modals, only) for h in hits]
+    modals_after = [h for hits in p.terms_hits(spec.modality_after, only) for h in hits]
     conditionals = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL]
     # "not banned" said of a list is the state whose negation is a ban: delisted.
     unnegated = {v: k for k, v in spec.negated.items() if v != "none"}
@@ -224,16 +224,15 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     # ("ресми таны*" in "ресми танымайды"); and the substrings of unspaced ones.
     open_ended: set[Hit] = set()
     keys: dict[tuple[str, Hit], list[str]] = {}
-    for rank, (state, terms) in enumerate(spec.states.items()):
-        for t in terms:
-            key = unspaced_key(t)
-            for h in p.leaf_hits(t, only):
-                if sent_of[h[1]] in subject_sents:
-                    per_sentence.setdefault(sent_of[h[1]], []).append((rank, state, h))
-                    if key is not None:
-                        keys.setdefault((state, h), []).append(key)
-                    elif _open_ended(t):
-                        open_ended.add(h)
+    terms, about = _state_terms(spec)
+    for (rank, state, key, open_end), hits in zip(about, p.terms_hits(terms, only), strict=True):
+        for h in hits:
+            if sent_of[h[1]] in subject_sents:
+                per_sentence.setdefault(sent_of[h[1]], []).append((rank, state, h))
+                if key is not None:
+                    keys.setdefault((state, h), []).append(key)
+                elif open_end:
+                    open_ended.add(h)
     ranks = {state: i for i, state in enumerate(spec.states)}
     out: list[Assertion] = []
     for s in sorted(per_sentence):
@@ -297,13 +296,33 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     return out
 
 
-@lru_cache(maxsize=256)
-def _split_cues(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], tuple[Term, ...]]:
-    """A cue list's substrings to find inside unspaced clauses, and its other terms: once
-    per rule set, not per item."""
+def _state_terms_of(
+    spec: StatusSpec,
+) -> tuple[tuple[Term, ...], list[tuple[int, str, str | None, bool]]]:
+    """A spec's triggers as one list, and per trigger (rank of its state, state, substring
+    for unspaced scripts or None, whether its last word is a prefix)."""
+    terms = tuple(t for ts in spec.states.values() for t in ts)
+    about = [
+        (rank, state, unspaced_key(t), _open_ended(t))
+        for rank, (state, ts) in enumerate(spec.states.items())
+        for t in ts
+    ]
+    return terms, about
+
+
+# Once per spec, not per item.
+_state_terms = IdMemo(_state_terms_of)
+
+
+def _split_cues_of(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], tuple[Term, ...]]:
+    """A cue list's substrings to find inside unspaced clauses, and its other terms."""
     keys = [unspaced_key(t) for t in terms]
     inside = tuple(k for k in keys if k is not None)
     return inside, tuple(t for t, k in zip(terms, keys, strict=True) if k is None)
+
+
+# Once per rule set, not per item.
+_split_cues = IdMemo(_split_cues_of)
 
 
 def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple[int, str, Hit]]:

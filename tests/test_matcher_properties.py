@@ -31,6 +31,8 @@ from rules.model import (  # noqa: E402
     Regex,
     Rule,
     RuleBook,
+    StatusSpec,
+    Term,
     Within,
 )
 from rules.text import UNSPACED_RE, WORD_RE, Field, fold, html_to_text, words_of  # noqa: E402
@@ -144,6 +146,37 @@ def test_index_agrees_with_naive_reference(book, its):
     rs, naive = RuleSet(book), NaiveMatcher(book)
     for item in its:
         assert ids(rs, item) == naive.match_ids(item), item
+
+
+def _status_book(terms: list[Node], as_leaves: bool) -> RuleBook:
+    """A rule whose status spec triggers on `terms`: read only by status extraction (lazy
+    terms, their own automaton) or, with `as_leaves`, also rule leaves (the single pass)."""
+    spec = StatusSpec(
+        subject="taliban",
+        jurisdictions=("place",),
+        states={"banned": tuple(t for t in terms if isinstance(t, Term))},
+        negation=(),
+        modality=(),
+    )
+    leaves = tuple(terms) if as_leaves else (EntityRef("taliban"),)
+    rule = Rule(id="s", title="t", condition=Group(Op.ANY, leaves), status=spec)
+    return RuleBook(entities=dict(ENTITIES), rules=(rule,))
+
+
+@SETTINGS
+@given(
+    st.lists(st.sampled_from(TERMS).map(parse_term), min_size=1, max_size=8),
+    st.lists(items(), min_size=1, max_size=4),
+)
+def test_status_only_terms_are_found_where_rule_terms_are(terms, its):
+    lazy, eager = RuleSet(_status_book(terms, False)), RuleSet(_status_book(terms, True))
+    spec_terms = tuple(t for t in terms if isinstance(t, Term))
+    assert lazy.compiled.lazy and not eager.compiled.lazy
+    for item in its:
+        p_lazy, p_eager = lazy.prepare(item), eager.prepare(item)
+        got = p_lazy.terms_hits(spec_terms, FIELDS)
+        assert got == p_eager.terms_hits(spec_terms, FIELDS), item
+        assert got == [p_lazy.leaf_hits(t, FIELDS) for t in spec_terms]
 
 
 # Case and normal form: an alphabet where upper() and the normal forms fold back to the same
