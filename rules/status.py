@@ -85,6 +85,9 @@ _CONDITION_NOUNS = frozenset(
     + _words("voraussetzungen condición condicion condiciones")
 )
 _CONDITION_LINKS = frozenset(_words("for on of to для für pour de para the la le el der die"))
+# With a preposition of purpose the noun reaches like a cue: "conditions for taking the
+# Taliban off the list", "condiciones para retirar a los talibanes de su lista".
+_CONDITION_FOR = frozenset(_words("for для für pour para"))
 # Postposed, in the trigger's clause: a condition ("would recognise them only if ...",
 # "will not lift it unless ...") or, after a nominal trigger, a conditional or future verb
 # ("Recognition of the Taliban by Moscow would ...", "признание талибов Ташкентом
@@ -237,6 +240,11 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     modals = [h for t in spaced_modals for h in p.leaf_hits(t, only)]
     modals_after = [h for t in spec.modality_after for h in p.leaf_hits(t, only)]
     conditionals = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL]
+    conditionals += [
+        (w, i, i + 1)
+        for i, w in enumerate(words[:-1])
+        if w in _CONDITION_NOUNS and words[i + 1] in _CONDITION_FOR
+    ]
     supposed_after = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL_AFTER]
     supposed_after += [
         (w, i, i + 1) for i, w in enumerate(words[:-1]) if (w, words[i + 1]) in _ONLY_IF
