@@ -77,6 +77,27 @@ _HYPOTHETICAL = frozenset(
     _words("if whether unless ob falls si если ежели егер эгер agar агар eğer اگر آیا إذا لو هل")
 )
 _HYPOTHETICAL_UNSPACED = ("是否", "如果", "假如", "能否", "会不会")
+# "conditions for recognising", "условия признания": a condition noun just before the
+# trigger (with a preposition and an article between at most) names a requirement, not an act.
+_CONDITION_NOUNS = frozenset(
+    _words("condition conditions precondition preconditions prerequisite prerequisites")
+    + _words("условие условия условий предпосылки bedingung bedingungen voraussetzung")
+    + _words("voraussetzungen condición condicion condiciones")
+)
+_CONDITION_LINKS = frozenset(_words("for on of to для für pour de para the la le el der die"))
+# With a preposition of purpose the noun reaches like a cue: "conditions for taking the
+# Taliban off the list", "condiciones para retirar a los talibanes de su lista".
+_CONDITION_FOR = frozenset(_words("for для für pour para"))
+# Postposed, in the trigger's clause: a condition ("would recognise them only if ...",
+# "will not lift it unless ...") or, after a nominal trigger, a conditional or future verb
+# ("Recognition of the Taliban by Moscow would ...", "признание талибов Ташкентом
+# изменит ...", "Eine Anerkennung ... würde"). A verb before the trigger says it was done.
+_HYPOTHETICAL_AFTER = frozenset(
+    _words("unless provided would würde würden serait pourrait sería podría supondría бы")
+    + _words("станет изменит приведет приведёт позволит откроет")
+)
+_ONLY_IF_WORDS = _words("only if only when только если лишь если nur wenn solo si seulement si")
+_ONLY_IF = frozenset(zip(_ONLY_IF_WORDS[::2], _ONLY_IF_WORDS[1::2], strict=True))
 # A sentence ending in a question mark asks, unless a question word presupposes the event:
 # "Will Moscow recognise the Taliban?" asserts nothing, "Why did Kazakhstan delist them?"
 # says it did.
@@ -93,6 +114,8 @@ _CLAUSE_WORDS = frozenset(
     + _words("و اما اور لیکن او ki ки كه")
     # "after": a verb-final clause ends before it ("çıkardıktan sonra", "шығарғаннан кейін")
     + _words("sonra кейін кийин keyin")
+    # a relative clause: "recognised the government which would ..." is its own predicate
+    + _words("which that who qui который которая которое которые")
 )
 _CLAUSE_MARKS = tuple(",;:()،؛")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
@@ -217,6 +240,15 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     modals = [h for hits in p.terms_hits(spaced_modals, only) for h in hits]
     modals_after = [h for hits in p.terms_hits(spec.modality_after, only) for h in hits]
     conditionals = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL]
+    conditionals += [
+        (w, i, i + 1)
+        for i, w in enumerate(words[:-1])
+        if w in _CONDITION_NOUNS and words[i + 1] in _CONDITION_FOR
+    ]
+    supposed_after = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL_AFTER]
+    supposed_after += [
+        (w, i, i + 1) for i, w in enumerate(words[:-1]) if (w, words[i + 1]) in _ONLY_IF
+    ]
     # "not banned" said of a list is the state whose negation is a ban: delisted.
     unnegated = {v: k for k, v in spec.negated.items() if v != "none"}
     per_sentence: dict[int, list[tuple[int, str, Hit]]] = {}
@@ -254,6 +286,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             if (
                 asks
                 or _cue(h, conditionals, others, hits, words, lo)
+                or _required(h, words, lo)
                 or _cue_inside(f, h, keys.get((state, h), []), _HYPOTHETICAL_UNSPACED)
             ) is not None and modal is None:
                 continue  # asked or supposed, not said ("asked the court whether to" is)
@@ -281,6 +314,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
                 target = state
             elif modal is not None:
                 state = PROPOSED
+            elif _cue_after(f, h, supposed_after, hits, hi, False) is not None:
+                continue  # "... only if", "<recognition> ... would": supposed, not said
             persists = any(
                 w.startswith(_PERSIST) for w in words[max(lo, h[1] - _CUE_WINDOW) : h[2] + 1]
             )
@@ -451,6 +486,20 @@ def _not_yet(trig: Hit, hits: list[Hit], words: list[str], hi: int) -> Hit | Non
     return None
 
 
+def _required(trig: Hit, words: list[str], lo: int) -> bool:
+    """A condition noun just before the trigger: "sets conditions for recognising"."""
+    k = trig[1] - 1
+    for _ in range(3):
+        if k < lo:
+            return False
+        if words[k] in _CONDITION_NOUNS:
+            return True
+        if words[k] not in _CONDITION_LINKS:
+            return False
+        k -= 1
+    return False
+
+
 def _in_org_name(words: list[str], w: int) -> bool:
     before = words[max(0, w - 2) : w]
     if before and before[-1] in _OF:
@@ -583,6 +632,8 @@ def _earlier(r: _Reading, win: _Reading) -> bool:
         return False
     if win.dated is None and win.month is None:
         return True
+    if win.dated is None and r.dated is not None:
+        return True  # "classed them as terrorists in 2003, lifted the ban in April"
     return r.dated is not None and win.dated is not None and r.dated < win.dated
 
 
