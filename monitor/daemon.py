@@ -69,8 +69,14 @@ class Service:
             max_connections=config.poll.concurrency,
             resolver=resolver,
         )
-        self.poller = Poller(config, self.db, self.fetcher, rules, now)
         self.outbox = Outbox(config, self.db, delivery_client(config), now, console)
+        self.poller = self._poller(rules)
+
+    def _poller(self, rules: RuleSet) -> Poller:
+        # Alerts go out as their polls are stored, not when a long cycle ends.
+        return Poller(
+            self.config, self.db, self.fetcher, rules, self.now, on_alerts=self.outbox.wake
+        )
 
     async def __aenter__(self) -> Service:
         await self.db.open()
@@ -109,7 +115,7 @@ class Service:
             log.error("rules not reloaded; the running ones stay in use:\n%s", e)
             return False
         old, self.rules = self.poller, rules
-        self.poller = Poller(self.config, self.db, self.fetcher, rules, self.now)
+        self.poller = self._poller(rules)
         await loop.run_in_executor(None, old.close)
         await self.db.call(Store.add_seeds, seed_rows(rules.rules, self.now()))
         settle_heap()
@@ -117,9 +123,21 @@ class Service:
         return True
 
     async def tick(self, include_all: bool = False) -> TickReport:
-        """Poll, then deliver everything due (the `--once` cycle)."""
-        poll = await self.poller.cycle(include_all)
-        delivery = await self.outbox.run_once()
+        """Poll, sending alerts as their polls are stored, then deliver everything still
+        due (the `--once` cycle)."""
+        delivery = DeliveryReport()
+        stop = asyncio.Event()
+        senders = [
+            asyncio.create_task(self.outbox.worker(name, stop, delivery), name=f"deliver-{name}")
+            for name in self.outbox.destinations
+        ]
+        try:
+            poll = await self.poller.cycle(include_all)
+        finally:
+            # Each sender finishes the send in hand; what is left is drained below.
+            stop.set()
+            await asyncio.gather(*senders, return_exceptions=True)
+        await self.outbox.run_once(delivery)
         return TickReport(poll, delivery)
 
     async def poll(self) -> CycleReport:

@@ -111,17 +111,20 @@ class Outbox:
         for event in self._wake.values():
             event.set()
 
-    async def run_once(self) -> DeliveryReport:
-        """Drain every destination's due deliveries once (for `run --once` and tests)."""
-        report = DeliveryReport()
+    async def run_once(self, report: DeliveryReport | None = None) -> DeliveryReport:
+        """Drain every destination's due deliveries once (for `run --once` and tests),
+        counting into `report` (a new one by default)."""
+        report = report or DeliveryReport()
         await asyncio.gather(*(self.drain(d, report) for d in self.destinations.values()))
         return report
 
-    async def worker(self, name: str, stop: asyncio.Event) -> None:
+    async def worker(
+        self, name: str, stop: asyncio.Event, report: DeliveryReport | None = None
+    ) -> None:
         """The daemon's loop for one destination: drain, then wait for work or a due retry."""
         dest = self.destinations[name]
         wake = self._wake[name]
-        report = DeliveryReport()
+        report = report or DeliveryReport()
         while not stop.is_set():
             wake.clear()
             try:

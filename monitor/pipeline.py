@@ -169,12 +169,14 @@ class Poller:
         fetcher: Fetcher,
         rules: RuleSet,
         now: Callable[[], dt.datetime],
+        on_alerts: Callable[[], None] | None = None,
     ) -> None:
         self.config = config
         self.db = db
         self.fetcher = fetcher
         self.rules = rules
         self.now = now
+        self.on_alerts = on_alerts  # told when a stored poll queued alerts
         self._hosts: dict[str, asyncio.Semaphore] = {}
         self._unchanged: list[tuple[int, dict[str, Any]]] = []
         self._unindexed = 0  # items stored this cycle and not yet in the search index
@@ -258,6 +260,8 @@ class Poller:
             await self._index_items()
         report.matches += len(write.matches)
         report.alerts += write.alerts + changes
+        if (write.alerts or changes) and self.on_alerts is not None:
+            self.on_alerts()
 
     async def _parse_and_build(
         self, feed: dict[str, Any], result: FetchResult, now: dt.datetime

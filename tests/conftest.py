@@ -35,6 +35,10 @@ class Route:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     etag: str | None = None  # answer 304 when If-None-Match matches
+    # Hold the response until this many POSTs arrived (at most 5 s); whether they did is
+    # recorded in `held` (a slow feed that answers only once an alert went out).
+    after_posts: int = 0
+    held: list[bool] = field(default_factory=list)
 
 
 @dataclass
@@ -67,6 +71,13 @@ class LocalServer:
             def do_GET(self) -> None:  # noqa: N802
                 self._record()
                 route = outer.routes.get(self.path)
+                if route is not None and route.after_posts:
+                    with outer.post_event:
+                        route.held.append(
+                            outer.post_event.wait_for(
+                                lambda: len(outer.posts()) >= route.after_posts, 5.0
+                            )
+                        )
                 if route is None:
                     self.send_response(404)
                     self.send_header("Content-Length", "0")

@@ -84,6 +84,17 @@ def test_run_once_stores_matches_and_alerts_exactly_once(tmp_path, server, cli):
     assert _db(config).execute("select count(*) from items").fetchone()[0] == 2
 
 
+def test_run_once_sends_an_alert_while_slower_feeds_are_still_polled(tmp_path, server, cli):
+    # The slow feed answers only once the alert arrived (or after 5 s): the alert must go
+    # out while the cycle is still waiting for it, not after the cycle.
+    story = server.feed("/story.xml", story_feed())
+    slow = server.feed("/slow.xml", rss([]), after_posts=1)
+    result = cli("run", "--once", config=_config(tmp_path, server, [story, slow]))
+    assert result.exit_code == 0, result.output
+    assert server.routes["/slow.xml"].held == [True]
+    assert len(server.posts("/hook")) == 1
+
+
 def test_repoll_with_changed_body_does_not_realert(tmp_path, server, cli):
     url = server.feed("/feed.xml", story_feed())
     config = _config(tmp_path, server, [url])
