@@ -14,10 +14,12 @@ import asyncio
 import datetime as dt
 import multiprocessing
 import signal
+import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
+from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,6 +33,8 @@ from storage import ItemKeys
 # In-process CPU seconds of parsing and matching after which the pool starts: about what
 # starting one worker costs.
 START_AFTER_CPU = 1.0
+# What the forkserver imports once, so each worker forked from it starts without imports.
+_PRELOAD = ["monitor.workers", "monitor.pipeline"]
 
 T = TypeVar("T")
 
@@ -48,6 +52,10 @@ def _init(book: RuleBook, config: Config, database: str) -> None:
     _CONFIG = config
     _DATABASE = database
     settle_heap()
+
+
+def _ready() -> None:
+    """A first job: done once a worker has started and compiled the rules."""
 
 
 def _parse(body: bytes, content_type: str | None, url: str, max_bytes: int) -> ParsedFeed:
@@ -103,6 +111,9 @@ class CpuPool:
         self._in_process_cpu = 0.0
         self._slot: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
         self.started = False  # whether worker processes were used at all
+        # Set (from the pool's thread) once a worker has compiled the rules and taken a
+        # job: until then jobs keep running in-process rather than queue behind start-up.
+        self._ready = threading.Event()
 
     def _start(self) -> None:
         # Not fork: the daemon has threads (database, HTTP), and a forked child would
@@ -112,7 +123,7 @@ class CpuPool:
         # the same process (the next `run --once` cycle of a benchmark) reuses the server.
         self.started = True
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["monitor.workers", "monitor.pipeline"])
+        context.set_forkserver_preload(_PRELOAD)
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
@@ -120,6 +131,16 @@ class CpuPool:
             # The config goes once, here: per job it would be pickled with every feed in it.
             initargs=(self.rules.book, self.config, str(Path(self.config.database).resolve())),
         )
+        self._pool.submit(_ready).add_done_callback(lambda _: self._ready.set())
+
+    def warm(self) -> None:
+        """Start the forkserver (a process that imports newsmon once, to fork workers from)
+        ahead of a cycle that may need workers, so starting them later skips the imports.
+        Cheap if they are never needed: one idle process."""
+        if self.workers and self._pool is None:
+            context = multiprocessing.get_context("forkserver")
+            context.set_forkserver_preload(_PRELOAD)
+            forkserver.ensure_running()
 
     def _local_slot(self) -> asyncio.Semaphore:
         # Created in the running loop: a semaphore may not move between loops.
@@ -134,11 +155,11 @@ class CpuPool:
         loop = asyncio.get_running_loop()
         if self._pool is None and self.workers == 0:
             return await loop.run_in_executor(None, local, *local_args)
-        if self._pool is None:
+        if not self._ready.is_set():
             # One in-process job at a time: otherwise a burst of concurrent feeds all runs
             # in-process before the first one's CPU time is even counted.
             async with self._local_slot():
-                if self._pool is None:
+                if not self._ready.is_set():
                     return await self._in_process(local, *local_args)
         result: T = await loop.run_in_executor(self._pool, *remote)
         return result
@@ -183,7 +204,7 @@ class CpuPool:
     @property
     def shares_database(self) -> bool:
         """Whether the workers are running and can read the database file themselves."""
-        return self._pool is not None and self.config.database != ":memory:"
+        return self._ready.is_set() and self.config.database != ":memory:"
 
     async def poll(
         self,
@@ -204,3 +225,4 @@ class CpuPool:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
+            self._ready.clear()
