@@ -11,7 +11,7 @@ import hashlib
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from rules import Match, Rule
+from rules import Match, Rule, RuleHead
 
 _SEVERITY = ("low", "medium", "high", "critical")
 
@@ -52,7 +52,7 @@ def match_event(
     }
 
 
-def rule_info(rule: Rule) -> dict[str, Any]:
+def rule_info(rule: Rule | RuleHead) -> dict[str, Any]:
     return {
         "id": rule.id,
         "title": rule.title,

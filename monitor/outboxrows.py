@@ -13,12 +13,12 @@ from typing import Any
 from monitor.config import Config
 from monitor.digest import window_end
 from monitor.events import routes
-from rules import Rule
+from rules import Rule, RuleHead
 from storage import ts
 
 
 def queue(
-    event: dict[str, Any], rule: Rule | None, config: Config, now: dt.datetime
+    event: dict[str, Any], rule: Rule | RuleHead | None, config: Config, now: dt.datetime
 ) -> list[dict[str, Any]]:
     """Outbox rows for `event`, one per destination that takes it.
 

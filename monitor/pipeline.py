@@ -107,7 +107,7 @@ def build_write(
         }
         for m in found:
             pending.extend(
-                Pending(iid, item_info, feed_info, m.rule, a, item.published, alert)
+                Pending(iid, item_info, feed_info, m.rule.head, a, item.published, alert)
                 for a in extract(prepared, m.rule)
             )
             matches.append(

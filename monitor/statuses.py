@@ -15,7 +15,7 @@ from typing import Any
 from monitor.config import Config
 from monitor.events import event_id, iso, rule_info
 from monitor.outboxrows import queue
-from rules import Rule
+from rules import Rule, RuleHead
 from rules.ledger import Assertion, Change, Entry, Ledger, event_time
 from storage import Store, parse_ts, ts
 
@@ -29,7 +29,7 @@ class Pending:
     item_id: str
     item: dict[str, Any]  # title, link, published, summary (for the event payload)
     feed: dict[str, Any]
-    rule: Rule
+    rule: RuleHead  # not the Rule: workers send these, and a condition is large
     assertion: Assertion
     published: dt.datetime | None
     alert: bool  # False for a feed's baseline poll: recorded, not announced

@@ -120,6 +120,18 @@ class StatusSpec:
 
 
 @dataclass(frozen=True)
+class RuleHead:
+    """What alerts and routing read of a rule: its name, not its condition, so it is cheap
+    to send between processes with every status assertion a worker finds."""
+
+    id: str
+    title: str
+    severity: Severity
+    tags: tuple[str, ...]
+    notify: tuple[str, ...]
+
+
+@dataclass(frozen=True)
 class Rule:
     id: str
     title: str
@@ -131,6 +143,10 @@ class Rule:
     description: str = ""
     status: StatusSpec | None = None
     source: str = ""
+
+    @property
+    def head(self) -> RuleHead:
+        return RuleHead(self.id, self.title, self.severity, self.tags, self.notify)
 
 
 @dataclass(frozen=True)
