@@ -406,11 +406,22 @@ class _Evaluator:
                     out.extend(self._anchors(ch, scope))
         return out
 
+    def _window_anchors(self, g: tuple[Any, ...], scope: Scope) -> list[Hit]:
+        """Hits at which group `g`'s windows open. For `all` within a sentence, those of its
+        first leaf suffice: a sentence where all hold has a hit of each child, so the same
+        sentences are tried, in the same order, without one per hit of every other leaf
+        (a rule's list of forty relation words)."""
+        if g[0] == ALL and g[2].sentence:
+            for ch in g[1]:
+                if ch[0] == LEAF:
+                    return self._leaf(ch, scope)
+        return self._anchors(g, scope)
+
     def _within(self, g: tuple[Any, ...], scope: Scope, ev: Found | None) -> bool:
         within: Within = g[2]
         seen: set[tuple[str, int, int]] = set()
         # Every window opens at a hit of a positive leaf inside the current scope.
-        for name, w0, _ in sorted(self._anchors(g, scope)):
+        for name, w0, _ in sorted(self._window_anchors(g, scope)):
             if within.sentence:
                 f = self.p.fields[name]
                 sent = f.sentence_of_word[w0]
