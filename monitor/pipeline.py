@@ -156,8 +156,8 @@ def commit(
     return len({d["event_id"] for d in status_deliveries})
 
 
-# Feeds never read before in one cycle from which the worker pool's start is prepared.
-WARM_AFTER_NEW_FEEDS = 50
+# Feeds never read before in one cycle from which the worker processes start at once.
+WORKERS_AFTER_NEW_FEEDS = 50
 # New items between search-index updates within a cycle: large enough that the statement's
 # fixed cost does not matter, small enough that a big cycle's indexing overlaps its polling.
 INDEX_EVERY = 2_000
@@ -190,10 +190,10 @@ class Poller:
     async def cycle(self, include_all: bool = False) -> CycleReport:
         feeds = await self.db.call(Store.due_feeds, self.now(), include_all)
         report = CycleReport(feeds=len(feeds))
-        if sum(1 for f in feeds if not f.get("content_hash")) >= WARM_AFTER_NEW_FEEDS:
-            # Many feeds never read before: all their items are new, so the worker pool will
-            # likely start this cycle; have its forkserver import newsmon meanwhile.
-            await asyncio.get_running_loop().run_in_executor(None, self.cpu.warm)
+        if sum(1 for f in feeds if not f.get("content_hash")) >= WORKERS_AFTER_NEW_FEEDS:
+            # Many feeds never read before: every item of theirs is new, so the cycle will
+            # need the workers; no point in waiting for in-process jobs to show it.
+            await asyncio.get_running_loop().run_in_executor(None, self.cpu.expect_work)
         sem = asyncio.Semaphore(self.config.poll.concurrency)
 
         async def one(feed: dict[str, Any]) -> None:

@@ -19,7 +19,6 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import replace
-from multiprocessing import forkserver
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -110,7 +109,8 @@ class CpuPool:
         self._pool: Executor | None = None
         self._in_process_cpu = 0.0
         self._slot: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
-        self.started = False  # whether worker processes were used at all
+        self.started = False  # whether worker processes were started at all
+        self.remote_jobs = 0  # jobs the worker processes ran
         # Set (from the pool's thread) once a worker has compiled the rules and taken a
         # job: until then jobs keep running in-process rather than queue behind start-up.
         self._ready = threading.Event()
@@ -133,14 +133,12 @@ class CpuPool:
         )
         self._pool.submit(_ready).add_done_callback(lambda _: self._ready.set())
 
-    def warm(self) -> None:
-        """Start the forkserver (a process that imports newsmon once, to fork workers from)
-        ahead of a cycle that may need workers, so starting them later skips the imports.
-        Cheap if they are never needed: one idle process."""
+    def expect_work(self) -> None:
+        """Start the workers now, for a cycle known to bring much to parse and match: they
+        import newsmon and compile the rules while the first jobs run in-process, instead
+        of after the in-process jobs have paid for their start."""
         if self.workers and self._pool is None:
-            context = multiprocessing.get_context("forkserver")
-            context.set_forkserver_preload(_PRELOAD)
-            forkserver.ensure_running()
+            self._start()
 
     def _local_slot(self) -> asyncio.Semaphore:
         # Created in the running loop: a semaphore may not move between loops.
@@ -161,6 +159,7 @@ class CpuPool:
             async with self._local_slot():
                 if not self._ready.is_set():
                     return await self._in_process(local, *local_args)
+        self.remote_jobs += 1
         result: T = await loop.run_in_executor(self._pool, *remote)
         return result
 
@@ -217,6 +216,7 @@ class CpuPool:
     ) -> tuple[ParsedFeed, list[dt.datetime | None], Any]:
         """Parse, dedupe and build in a worker (see `_poll`); only when shares_database."""
         loop = asyncio.get_running_loop()
+        self.remote_jobs += 1
         return await loop.run_in_executor(
             self._pool, _poll, feed, body, content_type, url, max_bytes, now
         )

@@ -7,7 +7,7 @@ import sqlite3
 
 from conftest import rss, write_config
 
-import monitor.workers
+import monitor.pipeline
 from monitor.config import load_config
 from monitor.daemon import Service, run_once, utcnow
 from rules import RuleSet, load
@@ -31,6 +31,13 @@ def _feeds(server, n: int) -> list[str]:
     ]  # fmt: skip
 
 
+def _ready(service: Service) -> None:
+    """Start the service's worker processes and wait until they take jobs: until then,
+    jobs run in-process."""
+    service.poller.cpu.expect_work()
+    assert service.poller.cpu._ready.wait(60)
+
+
 def _run(tmp_path, urls, workers: int) -> list[tuple[str, str]]:
     path = write_config(
         tmp_path / f"c{workers}.yaml",
@@ -39,9 +46,13 @@ def _run(tmp_path, urls, workers: int) -> list[tuple[str, str]]:
         poll={"workers": workers},
     )
     service = Service(load_config(path, env={}), RuleSet(load([])))
+    if workers:
+        _ready(service)
     report = asyncio.run(run_once(service, include_all=True))
     assert report.poll.ok == len(urls)
     assert service.poller.cpu.started == bool(workers)
+    # Every feed's parse and match ran in a worker process.
+    assert service.poller.cpu.remote_jobs == (len(urls) if workers else 0)
     assert service.poller.cpu._pool is None  # closed with the service
     conn = sqlite3.connect(tmp_path / f"w{workers}.db")
     rows = conn.execute(
@@ -50,9 +61,7 @@ def _run(tmp_path, urls, workers: int) -> list[tuple[str, str]]:
     return sorted(rows)
 
 
-def test_worker_processes_match_like_the_daemon_itself(tmp_path, server, monkeypatch):
-    # The pool starts after the first in-process job, so most feeds go to the workers.
-    monkeypatch.setattr(monitor.workers, "START_AFTER_CPU", 0.0)
+def test_worker_processes_match_like_the_daemon_itself(tmp_path, server):
     urls = _feeds(server, 25)
     in_process = _run(tmp_path, urls, workers=0)
     pooled = _run(tmp_path, urls, workers=2)
@@ -70,9 +79,25 @@ def test_a_small_cycle_stays_in_process(tmp_path, server):
     assert not service.poller.cpu.started
 
 
-def test_workers_dedupe_against_what_is_stored(tmp_path, server, monkeypatch):
+def test_many_never_read_feeds_start_the_workers_at_once(tmp_path, server, monkeypatch):
+    # Few feeds stay in-process (above); past WORKERS_AFTER_NEW_FEEDS never-read feeds the
+    # cycle starts the workers before any in-process job has shown the need. Jobs run
+    # in-process until a worker is ready, so nothing waits for the start.
+    monkeypatch.setattr(monitor.pipeline, "WORKERS_AFTER_NEW_FEEDS", 5)
+    urls = _feeds(server, 10)
+    path = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"workers": 2})
+    service = Service(load_config(path, env={}), RuleSet(load([])))
+    report = asyncio.run(run_once(service, include_all=True))
+    assert report.poll.ok == len(urls) and report.poll.new_items == 30
+    assert service.poller.cpu.started
+    # Read again, the feeds are no longer new: the next cycle does not start workers.
+    again = Service(load_config(path, env={}), RuleSet(load([])))
+    asyncio.run(run_once(again, include_all=True))
+    assert not again.poller.cpu.started
+
+
+def test_workers_dedupe_against_what_is_stored(tmp_path, server):
     # Pooled polls read the stored keys in the worker: known items are not new again.
-    monkeypatch.setattr(monitor.workers, "START_AFTER_CPU", 0.0)
     urls = _feeds(server, 6)
     path = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"workers": 2})
     config = load_config(path, env={})
@@ -85,8 +110,9 @@ def test_workers_dedupe_against_what_is_stored(tmp_path, server, monkeypatch):
                   "pubDate": now} for k in range(4)]  # fmt: skip
         server.feed(f"/f{i}.xml", rss(items))
     second = Service(config, RuleSet(load([])))
+    _ready(second)
     report = asyncio.run(run_once(second, include_all=True))
-    assert second.poller.cpu.started
+    assert second.poller.cpu.remote_jobs == 6
     assert report.poll.new_items == 6
     conn = sqlite3.connect(tmp_path / "newsmon.db")
     assert conn.execute("select count(*) from items").fetchone()[0] == 24
