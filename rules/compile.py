@@ -25,7 +25,7 @@ import re
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from itertools import product
 from math import prod
 from os.path import commonprefix
@@ -57,16 +57,20 @@ _EXPAND_MAX = 64
 # A word with more forms than this (Russian: ~150) is found by its stem, the forms' common
 # prefix, and the whole word checked against the forms: fewer keys, a smaller automaton.
 _FORMS_MAX = 16
+# A phrase too long to spell out is keyed on its leading words in at most this many keys:
+# the next word's stem ends the key, which is about as selective as spelling the word and
+# needs no more keys (more would make the automaton slower to build than it saves).
+_LEAD_MAX = 16
 # Built in a fraction of the time of a DFA for 100,000 keys, and nearly as fast to search.
 _NFA = ahocorasick_rs.Implementation.ContiguousNFA
 
 
 def _spelled_lead(choices: list[Any], slots: tuple[frozenset[str] | str, ...]) -> int:
-    """How many leading words of a phrase can be spelled out in at most _EXPAND_MAX keys:
+    """How many leading words of a phrase can be spelled out in at most _LEAD_MAX keys:
     words given as forms (not prefixes), each with at most _FORMS_MAX of them."""
     lead, keys = 0, 1
     for slot, options in zip(slots, choices, strict=True):
-        if isinstance(slot, str) or len(slot) > _FORMS_MAX or keys * len(options) > _EXPAND_MAX:
+        if isinstance(slot, str) or len(slot) > _FORMS_MAX or keys * len(options) > _LEAD_MAX:
             break
         lead, keys = lead + 1, keys * len(options)
     return lead
@@ -89,18 +93,19 @@ class IdMemo(Generic[K, V]):
     """obj -> compute(obj), remembered by identity: for a rule set's immutable parts (status
     specs, their term lists), where hashing hundreds of terms per lookup would cost more
     than the lookup saves. Holds the objects, so an id is not reused while remembered;
-    bounded, so rule sets replaced by a reload do not pile up."""
+    bounded, so rule sets replaced by a reload do not pile up. `compute` is passed per call,
+    not kept: a memo kept on an object and holding its bound method would be a reference
+    cycle, left to the cyclic collector (which `settle_heap` keeps off the rule set)."""
 
-    def __init__(self, compute: Callable[[K], V], size: int = 1024) -> None:
-        self.compute = compute
+    def __init__(self, size: int = 1024) -> None:
         self.size = size
         self._seen: dict[int, tuple[K, V]] = {}
 
-    def __call__(self, obj: K) -> V:
+    def get(self, obj: K, compute: Callable[[K], V]) -> V:
         got = self._seen.get(id(obj))
         if got is not None and got[0] is obj:
             return got[1]
-        value = self.compute(obj)
+        value = compute(obj)
         if len(self._seen) >= self.size:
             self._seen.clear()
         self._seen[id(obj)] = (obj, value)
@@ -158,9 +163,9 @@ class Compiled:
     # key of the word automaton -> what it finds, while building
     keys: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     words_ac: Any = None  # ahocorasick_rs.BytesAhoCorasick over b" w1 w2 ... ", or None
-    # per key index: (atom, index of its last word after the first) for keys that spell
-    # their pattern, and the entries that need a check
-    word_entries: list[tuple[tuple[tuple[int, int], ...], tuple[Entry, ...]]] = field(
+    # per key index that is not simple (below): (atom, index of its last word after the
+    # first) for the patterns it spells, and the entries that need a check; None if simple
+    word_entries: list[tuple[tuple[tuple[int, int], ...], tuple[Entry, ...]] | None] = field(
         default_factory=list
     )
     # Most keys feed one atom and need no check ("simple"): per key index, that atom (or -1),
@@ -200,6 +205,7 @@ class Compiled:
     lazy_keys: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     lazy_ac: Any = None
     lazy_entries: list[tuple[Entry, ...]] = field(default_factory=list)
+    _plans: IdMemo[tuple[Term, ...], TermPlan] = field(default_factory=IdMemo)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -252,7 +258,7 @@ class Compiled:
         lead = _spelled_lead(choices, slots)
         tail = _stem(slots[lead]) if 0 < lead < n else None
         if lead >= 2 or tail:
-            # As many leading words as fit in _EXPAND_MAX keys, then the next word's prefix
+            # As many leading words as fit in _LEAD_MAX keys, then the next word's prefix
             # or stem: "of afghan" or "с талиб" rather than "of" or "с", so the words after
             # them are checked only where the phrase may start, not at every "of" or "с".
             for combo in product(*choices[:lead]):
@@ -275,13 +281,12 @@ class Compiled:
             self._pattern(term, atom, lazy)
         return self.term_atom[key]
 
-    @cached_property
-    def term_plan(self) -> IdMemo[tuple[Term, ...], TermPlan]:
-        """Per list of compiled terms read as a whole (status cues and triggers), made once
-        per list: its atoms found in the single pass and its lazy ones, each with the terms'
-        indexes, so an item looks up only the atoms it has, not every term (status triggers
-        number hundreds)."""
-        return IdMemo(self._term_plan)
+    def term_plan(self, terms: tuple[Term, ...]) -> TermPlan:
+        """For a list of compiled terms read as a whole (status cues and triggers), made
+        once per list: its atoms found in the single pass and its lazy ones, each with the
+        terms' indexes, so an item looks up only the atoms it has, not every term (status
+        triggers number hundreds)."""
+        return self._plans.get(terms, self._term_plan)
 
     def _term_plan(self, terms: tuple[Term, ...]) -> TermPlan:
         eager: dict[int, list[int]] = defaultdict(list)
@@ -456,20 +461,25 @@ def _compile(book: RuleBook) -> Compiled:
         c.words_ac = ahocorasick_rs.BytesAhoCorasick(
             [k.encode() for k in keys], implementation=_NFA
         )
-        c.word_entries = [
-            (
-                tuple((e[1], e[0] - 1) for e in c.keys[k] if e[2] is None and e[3] is None),
-                tuple(e for e in c.keys[k] if e[2] is not None or e[3] is not None),
+        atom_keys: dict[int, list[int]] = defaultdict(list)
+        for k, entries in enumerate(c.keys.values()):
+            n, atom, rest, head = entries[0]
+            if len(entries) == 1 and rest is None and head is None:
+                # Simple (most keys): one atom, spelled out, nothing to check; found in C
+                # (key_atom), so no entries to keep.
+                c.word_entries.append(None)
+                c.key_atom.append(atom)
+                c.key_last.append(n - 1)
+                atom_keys[atom].append(k)
+                continue
+            c.word_entries.append(
+                (
+                    tuple((e[1], e[0] - 1) for e in entries if e[2] is None and e[3] is None),
+                    tuple(e for e in entries if e[2] is not None or e[3] is not None),
+                )
             )
-            for k in keys
-        ]
-        atom_keys: dict[int, set[int]] = defaultdict(set)
-        for k, (spelled, checked) in enumerate(c.word_entries):
-            simple = len(spelled) == 1 and not checked
-            c.key_atom.append(spelled[0][0] if simple else -1)
-            c.key_last.append(spelled[0][1] if simple else 0)
-            if simple:
-                atom_keys[spelled[0][0]].add(k)
+            c.key_atom.append(-1)
+            c.key_last.append(0)
         c.atom_keys = {atom: frozenset(ks) for atom, ks in atom_keys.items()}
         c.key_complex = [atom == -1 for atom in c.key_atom]
     if c.unspaced_keys:

@@ -233,10 +233,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
         if not _in_org_name(words, h[1])
     )
     # A clause of a script written without spaces is one word: its cues are read inside it.
-    inside, spaced = _split_cues(spec.negation)
+    inside, spaced = _SPLIT_CUES.get(spec.negation, _split_cues_of)
     negations = [h for hits in p.terms_hits(spaced, only) for h in hits]
     after = [h for hits in p.terms_hits(spec.negation_after, only) for h in hits]
-    inside_modals, spaced_modals = _split_cues(spec.modality)
+    inside_modals, spaced_modals = _SPLIT_CUES.get(spec.modality, _split_cues_of)
     modals = [h for hits in p.terms_hits(spaced_modals, only) for h in hits]
     modals_after = [h for hits in p.terms_hits(spec.modality_after, only) for h in hits]
     conditionals = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL]
@@ -256,7 +256,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     # ("ресми таны*" in "ресми танымайды"); and the substrings of unspaced ones.
     open_ended: set[Hit] = set()
     keys: dict[tuple[str, Hit], list[str]] = {}
-    terms, about = _state_terms(spec)
+    terms, about = _STATE_TERMS.get(spec, _state_terms_of)
     for (rank, state, key, open_end), hits in zip(about, p.terms_hits(terms, only), strict=True):
         for h in hits:
             if sent_of[h[1]] in subject_sents:
@@ -331,9 +331,12 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     return out
 
 
-def _state_terms_of(
-    spec: StatusSpec,
-) -> tuple[tuple[Term, ...], list[tuple[int, str, str | None, bool]]]:
+# Per trigger: rank of its state, state, substring for unspaced scripts or None, whether
+# its last word is a prefix.
+_About = tuple[int, str, str | None, bool]
+
+
+def _state_terms_of(spec: StatusSpec) -> tuple[tuple[Term, ...], list[_About]]:
     """A spec's triggers as one list, and per trigger (rank of its state, state, substring
     for unspaced scripts or None, whether its last word is a prefix)."""
     terms = tuple(t for ts in spec.states.values() for t in ts)
@@ -346,7 +349,7 @@ def _state_terms_of(
 
 
 # Once per spec, not per item.
-_state_terms = IdMemo(_state_terms_of)
+_STATE_TERMS: IdMemo[StatusSpec, tuple[tuple[Term, ...], list[_About]]] = IdMemo()
 
 
 def _split_cues_of(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], tuple[Term, ...]]:
@@ -357,7 +360,7 @@ def _split_cues_of(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], tuple[Term
 
 
 # Once per rule set, not per item.
-_split_cues = IdMemo(_split_cues_of)
+_SPLIT_CUES: IdMemo[tuple[Term, ...], tuple[tuple[str, ...], tuple[Term, ...]]] = IdMemo()
 
 
 def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple[int, str, Hit]]:

@@ -3,17 +3,21 @@ entity contexts, groups, regexes, unspaced scripts, HTML, exact terms and eviden
 
 from __future__ import annotations
 
+import gc
 import subprocess
 import sys
 import textwrap
+import weakref
 from dataclasses import dataclass
 from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
 import yaml
 
 import rules
-from rules import RuleSet
+from rules import RuleSet, load
+from rules.status import extract
 from rules.text import html_to_text
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -396,3 +400,25 @@ def test_plain_text_items_are_matched_as_they_are(tmp_path):
     assert m.evidence[0].start != ev.start
     assert matches(term(tmp_path, "b"), "<b>x</b>") == []
     assert [m.rule.id for m in term(tmp_path, "b").match(Item(summary="<b>x"), html=False)] == ["r"]
+
+
+def test_a_used_rule_set_is_freed_by_reference_counting_alone():
+    # Long-lived processes move the rule set out of the cyclic collector's reach
+    # (monitor.heap.settle_heap); a rule set replaced by a reload must then free itself
+    # without it: no reference cycles, also after matching and status extraction.
+    story = SimpleNamespace(
+        title="Kazakhstan removes the Taliban from its list of banned organisations",
+        summary="Astana said the Taliban were no longer banned in Kazakhstan.",
+        content="",
+    )
+    gc.disable()
+    try:
+        rs = RuleSet(load([]))
+        p = rs.prepare(story)
+        found = [a for m in rs.match_prepared(p) for a in extract(p, m.rule)]
+        assert found  # status extraction ran, with its memos
+        compiled = weakref.ref(rs.compiled)
+        del rs, p
+        assert compiled() is None
+    finally:
+        gc.enable()
