@@ -11,7 +11,8 @@ expanded into every combination of surface forms when there are few; otherwise t
 as many leading words as that allows, then the next word's stem (at least the first word's
 form or, for words with many forms, their common stem), and the rest is checked per hit.
 Prefixes (`word*`) are keys without the closing space.
-Unspaced scripts (CJK, Thai) have their own automaton over the folded text.
+Unspaced scripts (CJK, Thai) have their own automaton over the folded text, and terms that
+only status extraction reads (cues, triggers) a third, run only for items that reach it.
 Each pattern feeds one *atom* (a term, an entity, an entity's exclusion contexts, a regex),
 and each rule is indexed under atoms of which one must be present for it to match, and
 carries the other such clauses (`requires`), so an item only evaluates the rules it could
