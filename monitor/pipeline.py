@@ -77,8 +77,10 @@ def build_write(
     items, matches, deliveries = [], [], []
     pending: list[Pending] = []
     alerts = 0
+    stamp = ts(now)
     for item in new:
         iid = item_id(feed["url"], item.key)
+        published = iso(item.published)
         items.append(
             {
                 "id": iid,
@@ -89,21 +91,22 @@ def build_write(
                 "summary": item.summary,
                 "content": item.content,
                 "author": item.author,
-                "published": iso(item.published),
-                "fetched_at": ts(now),
+                "published": published,
+                "fetched_at": stamp,
             }
         )
         prepared = rules.prepare(item, html=False)  # parse_feed made it plain text
         found: list[Match] = rules.match_prepared(prepared)
+        if not found:
+            continue
         # The first poll of a feed is a baseline: store and match everything, but alert
         # only on items recent enough to be news (no alert storm from a feed's archive).
         alert = not baseline or (item.published is not None and item.published >= horizon)
-        summary_text = (item.summary or item.content)[:1000]  # already plain text
         item_info = {
             "title": item.title,
             "link": item.link,
-            "published": iso(item.published),
-            "summary": summary_text,
+            "published": published,
+            "summary": (item.summary or item.content)[:1000],  # already plain text
         }
         for m in found:
             pending.extend(
@@ -117,7 +120,7 @@ def build_write(
                     "rule_title": m.rule.title,
                     "severity": str(m.rule.severity),
                     "evidence": json.dumps([e.to_dict() for e in m.evidence], ensure_ascii=False),
-                    "created_at": ts(now),
+                    "created_at": stamp,
                 }
             )
             if not alert:
@@ -128,7 +131,7 @@ def build_write(
                 alerts += 1
             for row in rows:
                 deliveries.append({**row, "item_id": iid, "rule_id": m.rule.id})
-    damp_storm(deliveries, config, f"{feed['id']}:{ts(now)}")
+    damp_storm(deliveries, config, f"{feed['id']}:{stamp}")
     return PollWrite(items, matches, deliveries, alerts, pending)
 
 
