@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 from rules.compile import ALL, ANY, LEAF, NONE, Compiled, Pattern, compile_book
 from rules.model import FIELDS, EntityRef, Regex, Rule, RuleBook, Term, Within
-from rules.text import Field, clean_text, html_to_text
+from rules.text import Field, html_to_text
 
 MAX_EVIDENCE = 20
 
@@ -454,12 +454,15 @@ class RuleSet:
         return self.book.rules
 
     def prepare(self, item: Matchable, html: bool = True) -> Prepared:
-        """The item's fields prepared for matching. `html=False` says they are already plain
-        text (a parsed feed's items, stored items): they are matched as they are, so a
-        text/plain title that says "<b>" keeps it, and evidence offsets index that text."""
+        """The item's fields prepared for matching. `html=False` says they are already
+        clean plain text (`clean_text`'s output: a parsed feed's items, stored items): they
+        are matched as they are, so a text/plain title that says "<b>" keeps it, and
+        evidence offsets index that text."""
         fields: dict[str, Field] = {}
-        convert = html_to_text if html else clean_text
-        texts = {name: convert(getattr(item, name, "") or "") for name in FIELDS}
+        if html:
+            texts = {name: html_to_text(getattr(item, name, "") or "") for name in FIELDS}
+        else:
+            texts = {name: getattr(item, name, "") or "" for name in FIELDS}
         for name, text in texts.items():
             # Feeds often repeat the summary as content; matching it twice adds nothing.
             if text and not (name == "content" and text == texts["summary"]):

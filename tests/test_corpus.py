@@ -18,6 +18,7 @@ from monitor.errors import FeedParseError, FetchError
 from monitor.fetch import Fetcher
 from monitor.netguard import AddressPolicy
 from monitor.parse import ParsedFeed, parse_feed
+from rules.text import clean_text
 
 CORPUS = FIXTURES / "corpus" / "feeds"
 FILES = sorted(p for p in CORPUS.rglob("*") if p.is_file())
@@ -79,6 +80,10 @@ def _check(feed: ParsedFeed) -> None:
     for item in feed.items:
         assert (item.title or item.summary).strip(), item
         assert item.published is None or item.published.tzinfo is not None
+        # Clean plain text, as stored and as the matcher takes it without converting again
+        # (RuleSet.prepare(item, html=False)).
+        for text in (item.title, item.summary, item.content):
+            assert clean_text(text) == text, item
 
 
 @pytest.mark.timeout(15)
