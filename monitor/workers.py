@@ -12,12 +12,13 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import multiprocessing
 import signal
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, TypeVar
@@ -32,10 +33,10 @@ from storage import ItemKeys
 # In-process CPU seconds of parsing and matching after which the pool starts: about what
 # starting one worker costs.
 START_AFTER_CPU = 1.0
-# What the forkserver imports once, so each worker forked from it starts without imports.
-_PRELOAD = ["monitor.workers", "monitor.pipeline"]
 
 T = TypeVar("T")
+
+log = logging.getLogger("newsmon.workers")
 
 _RULES: RuleSet | None = None
 _CONFIG: Config | None = None
@@ -123,7 +124,7 @@ class CpuPool:
         # the same process (the next `run --once` cycle of a benchmark) reuses the server.
         self.started = True
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(_PRELOAD)
+        context.set_forkserver_preload(["monitor.workers", "monitor.pipeline"])
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
@@ -131,7 +132,14 @@ class CpuPool:
             # The config goes once, here: per job it would be pickled with every feed in it.
             initargs=(self.rules.book, self.config, str(Path(self.config.database).resolve())),
         )
-        self._pool.submit(_ready).add_done_callback(lambda _: self._ready.set())
+        self._pool.submit(_ready).add_done_callback(self._started)
+
+    def _started(self, first: Future[None]) -> None:
+        if first.exception() is None:
+            self._ready.set()
+        else:
+            # Never ready: parsing and matching go on in this process, slower but whole.
+            log.error("worker processes failed to start: %s", first.exception())
 
     def expect_work(self) -> None:
         """Start the workers now, for a cycle known to bring much to parse and match: they

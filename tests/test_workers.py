@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+from concurrent.futures import Future
+from concurrent.futures.process import BrokenProcessPool
 
 from conftest import rss, write_config
 
@@ -117,3 +119,18 @@ def test_workers_dedupe_against_what_is_stored(tmp_path, server):
     conn = sqlite3.connect(tmp_path / "newsmon.db")
     assert conn.execute("select count(*) from items").fetchone()[0] == 24
     conn.close()
+
+
+def test_workers_that_fail_to_start_leave_the_work_in_process(tmp_path, server, caplog):
+    # A worker that cannot start (its first job fails) never takes jobs: the cycle is
+    # parsed and matched in-process, whole, and the failure is logged.
+    urls = _feeds(server, 4)
+    path = write_config(tmp_path / "c.yaml", feeds=[{"url": u} for u in urls], poll={"workers": 2})
+    service = Service(load_config(path, env={}), RuleSet(load([])))
+    failed: Future[None] = Future()
+    failed.set_exception(BrokenProcessPool("a worker died while starting"))
+    service.poller.cpu._started(failed)
+    report = asyncio.run(run_once(service, include_all=True))
+    assert report.poll.ok == 4 and report.poll.new_items == 12 and report.poll.matches >= 12
+    assert service.poller.cpu.remote_jobs == 0
+    assert "worker processes failed to start" in caplog.text
