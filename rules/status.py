@@ -337,8 +337,7 @@ _About = tuple[int, str, str | None, bool]
 
 
 def _state_terms_of(spec: StatusSpec) -> tuple[tuple[Term, ...], list[_About]]:
-    """A spec's triggers as one list, and per trigger (rank of its state, state, substring
-    for unspaced scripts or None, whether its last word is a prefix)."""
+    """A spec's triggers as one list, and what each one is (`_About`)."""
     terms = tuple(t for ts in spec.states.values() for t in ts)
     about = [
         (rank, state, unspaced_key(t), _open_ended(t))
