@@ -23,7 +23,7 @@ entity that appears without any of its rules' other terms costs one set operatio
 from __future__ import annotations
 
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -206,6 +206,12 @@ class Compiled:
     lazy_keys: dict[str, list[Entry]] = field(default_factory=lambda: defaultdict(list))
     lazy_ac: Any = None
     lazy_entries: list[tuple[Entry, ...]] = field(default_factory=list)
+    # phrases whose keys wait for all patterns to be known (`_split_heads`), and how many
+    # of them start with each first-word key, per key dict
+    _phrases: list[tuple[dict[str, list[Entry]], list[str], list[str], Entry]] = field(
+        default_factory=list
+    )
+    _heads: Counter[tuple[int, str]] = field(default_factory=Counter)
     _plans: IdMemo[tuple[Term, ...], TermPlan] = field(default_factory=IdMemo)
 
     # -- building ---------------------------------------------------------------------------
@@ -240,8 +246,7 @@ class Compiled:
             return
         self._keys(pat, atom, self.keys)
 
-    @staticmethod
-    def _keys(pat: Pattern, atom: int, keys: dict[str, list[Entry]]) -> None:
+    def _keys(self, pat: Pattern, atom: int, keys: dict[str, list[Entry]]) -> None:
         """The automaton keys that find `pat` (a pattern of a spaced script), into `keys`."""
         slots = pat.slots
         n = len(slots)
@@ -259,11 +264,12 @@ class Compiled:
         lead = _spelled_lead(choices, slots)
         tail = _stem(slots[lead]) if 0 < lead < n else None
         if lead >= 2 or tail:
-            # As many leading words as fit in _LEAD_MAX keys, then the next word's prefix
-            # or stem: "of afghan" or "с талиб" rather than "of" or "с", so the words after
-            # them are checked only where the phrase may start, not at every "of" or "с".
-            for combo in product(*choices[:lead]):
-                keys[" " + " ".join(combo) + " " + (tail or "")].append((n, atom, rest, None))
+            # Keyed on its first word's forms, unless phrases share them (`_split_heads`).
+            heads = [" " + form + " " for form in choices[0]]
+            longer = [" " + " ".join(c) + " " + (tail or "") for c in product(*choices[:lead])]
+            self._phrases.append((keys, heads, longer, (n, atom, rest, None)))
+            for k in heads:
+                self._heads[(id(keys), k)] += 1
             return
         head = slots[0]
         if isinstance(head, str):
@@ -273,6 +279,19 @@ class Compiled:
         else:
             for form in choices[0]:
                 keys[" " + form + " "].append((n, atom, rest, None))
+
+    def _split_heads(self) -> None:
+        """Key the phrases `_keys` set aside: on their first word's forms, or, where a form
+        starts other phrases too or has at most three letters (common words: "of", "the",
+        "с"), on as many leading words as fit in _LEAD_MAX keys and then the next word's
+        prefix or stem ("of afghan", "с талиб"), so the words after are checked only where
+        the phrase may start, not at every "of" in the text. Other phrases keep the shorter
+        keys: a key per phrase would make the automaton slower to build than it saves."""
+        for keys, heads, longer, entry in self._phrases:
+            shared = any(self._heads[(id(keys), k)] > 1 or len(k) <= 5 for k in heads)
+            for k in longer if shared else heads:
+                keys[k].append(entry)
+        self._phrases, self._heads = [], Counter()
 
     def term(self, term: Term, lazy: bool = False) -> int:
         key = (term.words, term.mode, term.prefixes)
@@ -457,6 +476,7 @@ def _compile(book: RuleBook) -> Compiled:
         gated = tuple(i for i in idxs if c.requires[i])
         gate = frozenset().union(*(c.requires[i][0] for i in gated))
         c.rules_by_atom[atom] = (direct, gate, gated)
+    c._split_heads()
     if c.keys:
         keys = list(c.keys)
         c.words_ac = ahocorasick_rs.BytesAhoCorasick(
