@@ -95,6 +95,7 @@ class Prepared:
         self._late: dict[int, list[tuple[Field, int, int]]] = defaultdict(list)
         # per field, the automaton's matches: (key index, start, end) in Field.joined
         self._found: list[tuple[Field, list[tuple[int, int, int]]]] = []
+        self._passes: dict[int, list[tuple[int, int, int]]] = {}  # id(Field.joined) -> found
         # the lazy atoms the item has, once they are looked for (`_scan_lazy`)
         self._lazy_found: set[int] | None = None
         for f in fields.values():
@@ -108,7 +109,12 @@ class Prepared:
         eager = self._eager
         if c.words_ac is not None:
             joined = f.joined
-            found = c.words_ac.find_matches_as_indexes(joined, overlapping=True)
+            # A field that repeats another (`Field.renamed`) shares its bytes: one pass.
+            found = self._passes.get(id(joined))
+            if found is None:
+                found = self._passes[id(joined)] = c.words_ac.find_matches_as_indexes(
+                    joined, overlapping=True
+                )
             if found:
                 self._found.append((f, found))
                 keys = list(map(_FIRST, found))
@@ -464,8 +470,13 @@ class RuleSet:
         else:
             texts = {name: getattr(item, name, "") or "" for name in FIELDS}
         for name, text in texts.items():
-            # Feeds often repeat the summary as content; matching it twice adds nothing.
-            if text and not (name == "content" and text == texts["summary"]):
+            if not text:
+                continue
+            # Feeds often repeat the summary as content: it is prepared once, but stays a
+            # field of its own, for rules and groups that read one and not the other.
+            if name == "content" and text == texts["summary"]:
+                fields[name] = fields["summary"].renamed(name)
+            else:
                 fields[name] = Field(name, text)
         return Prepared(self.compiled, fields)
 

@@ -5,6 +5,7 @@ Pure. No I/O. The only module that imports selectolax.
 
 from __future__ import annotations
 
+import copy
 import re
 import unicodedata
 from bisect import bisect_right
@@ -307,6 +308,13 @@ class Field:
 
     def __post_init__(self) -> None:
         self.joined, self.has_unspaced = fold_joined(self.text)
+
+    def renamed(self, name: str) -> Field:
+        """The same text as another field (feeds often repeat the summary as content),
+        sharing everything already worked out for it."""
+        twin = copy.copy(self)
+        twin.name = name
+        return twin
 
     @cached_property
     def words(self) -> list[str]:

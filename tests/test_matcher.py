@@ -422,3 +422,13 @@ def test_a_used_rule_set_is_freed_by_reference_counting_alone():
         assert compiled() is None
     finally:
         gc.enable()
+
+
+def test_content_that_repeats_the_summary_is_still_read_as_content(tmp_path):
+    # Feeds often send the same text as summary and content: it is prepared once, but a
+    # rule or group reading `content` (not `summary`) still sees it.
+    rs = one_rule(tmp_path, {"any": ["alpha"], "fields": ["title", "content"]})
+    assert [m.rule.id for m in rs.match(Item(summary="ALPHA beta", content="ALPHA beta"))] == ["r"]
+    only_summary = one_rule(tmp_path, {"any": ["alpha"], "fields": ["summary"]})
+    got = only_summary.match(Item(summary="alpha", content="alpha"))
+    assert [e.field for m in got for e in m.evidence] == ["summary"]
