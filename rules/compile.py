@@ -44,6 +44,13 @@ _forms = lru_cache(maxsize=1 << 16)(forms)
 
 
 @lru_cache(maxsize=1 << 16)
+def _in_order(words: frozenset[str]) -> tuple[str, ...]:
+    """A word's forms in a fixed order (keys are made in it), once per word: phrases share
+    words."""
+    return tuple(sorted(words))
+
+
+@lru_cache(maxsize=1 << 16)
 def _encoded(words: frozenset[str]) -> frozenset[bytes]:
     """A word's forms as UTF-8, as the matcher reads them off the joined text."""
     return frozenset(w.encode() for w in words)
@@ -250,7 +257,7 @@ class Compiled:
         """The automaton keys that find `pat` (a pattern of a spaced script), into `keys`."""
         slots = pat.slots
         n = len(slots)
-        choices = [(s,) if isinstance(s, str) else sorted(s) for s in slots]
+        choices = [(s,) if isinstance(s, str) else _in_order(s) for s in slots]
         # A prefix can only end a key: after it, the key would need the rest of its word.
         spelled = all(not isinstance(s, str) and len(s) <= _FORMS_MAX for s in slots[:-1])
         if spelled and prod(map(len, choices)) <= _EXPAND_MAX:
