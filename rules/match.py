@@ -530,7 +530,9 @@ def evidence(p: Prepared, found: Iterable[tuple[Hit, str, str]]) -> tuple[Eviden
     for h, kind, value in order:
         f = p.fields[h[0]]
         start, end = f.display_span(h[1], h[2])
-        key = (h[0], start, end)
+        # By text, not field name: content that repeats the summary (`Field.renamed`, the
+        # same bytes) does not show the summary's evidence twice.
+        key = (id(f.joined), start, end)
         if key in seen:
             continue
         seen.add(key)

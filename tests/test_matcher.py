@@ -432,3 +432,8 @@ def test_content_that_repeats_the_summary_is_still_read_as_content(tmp_path):
     only_summary = one_rule(tmp_path, {"any": ["alpha"], "fields": ["summary"]})
     got = only_summary.match(Item(summary="alpha", content="alpha"))
     assert [e.field for m in got for e in m.evidence] == ["summary"]
+    # A rule reading both shows the repeated text's evidence once, under the summary.
+    both = one_rule(tmp_path, {"any": ["alpha"]})
+    got = both.match(Item(summary="alpha and alpha", content="alpha and alpha"))
+    shown = [(e.field, e.start) for m in got for e in m.evidence]
+    assert shown == [("summary", 0), ("summary", 10)]
