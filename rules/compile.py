@@ -8,9 +8,10 @@ single spaces (" w1 w2 ... wn ", UTF-8): each pattern is a key wrapped in spaces
 (" invited taliban "), so every key found starts and ends at word boundaries and no
 per-word Python work is done for words that start nothing. Inflected phrases are
 expanded into every combination of surface forms when there are few; otherwise the key is
-as many leading words as that allows, then the next word's stem (at least the first word's
-form or, for words with many forms, their common stem), and the rest is checked per hit.
-Prefixes (`word*`) are keys without the closing space.
+the first word's form (or, for words with many forms, their common stem) or, where that word
+is common ("of", "с", one that starts other phrases too), the leading words and the next
+word's stem, and the rest is checked per hit. Prefixes (`word*`) are keys without the
+closing space.
 Unspaced scripts (CJK, Thai) have their own automaton over the folded text, and terms that
 only status extraction reads (cues, triggers) a third, run only for items that reach it.
 Each pattern feeds one *atom* (a term, an entity, an entity's exclusion contexts, a regex),
@@ -89,7 +90,7 @@ def _stem(slot: frozenset[str] | str) -> str | None:
     (`word*`), or the forms' common stem when it is long enough to be selective."""
     if isinstance(slot, str):
         return slot
-    stem = commonprefix(sorted(slot))
+    stem = commonprefix(_in_order(slot))
     return stem if len(stem) >= 3 else None
 
 
@@ -289,8 +290,8 @@ class Compiled:
 
     def _split_heads(self) -> None:
         """Key the phrases `_keys` set aside: on their first word's forms, or, where a form
-        starts other phrases too or has at most three letters (common words: "of", "the",
-        "с"), on as many leading words as fit in _LEAD_MAX keys and then the next word's
+        starts other phrases too or has at most three characters (common words: "of",
+        "the", "с"), on as many leading words as fit in _LEAD_MAX keys and then the next word's
         prefix or stem ("of afghan", "с талиб"), so the words after are checked only where
         the phrase may start, not at every "of" in the text. Other phrases keep the shorter
         keys: a key per phrase would make the automaton slower to build than it saves."""
