@@ -83,6 +83,8 @@ _CONDITION_NOUNS = frozenset(
     _words("condition conditions precondition preconditions prerequisite prerequisites")
     + _words("условие условия условий предпосылки bedingung bedingungen voraussetzung")
     + _words("voraussetzungen condición condicion condiciones")
+    # "вопрос (официального) признания": the question of recognising, not a recognition
+    + _words("вопрос вопроса вопросе вопросу вопросом вопросы")
 )
 _CONDITION_LINKS = frozenset(_words("for on of to для für pour de para the la le el der die"))
 # With a preposition of purpose the noun reaches like a cue: "conditions for taking the
@@ -496,7 +498,8 @@ def _required(trig: Hit, words: list[str], lo: int) -> bool:
             return False
         if words[k] in _CONDITION_NOUNS:
             return True
-        if words[k] not in _CONDITION_LINKS:
+        # Russian adjectives in the genitive ("официального", "полного") stand between.
+        if words[k] not in _CONDITION_LINKS and not words[k].endswith(("ого", "его")):
             return False
         k -= 1
     return False
