@@ -197,22 +197,26 @@ class Poller:
             # Many feeds never read before: every item of theirs is new, so the cycle will
             # need the workers; no point in waiting for in-process jobs to show it.
             await asyncio.get_running_loop().run_in_executor(None, self.cpu.expect_work)
-        sem = asyncio.Semaphore(self.config.poll.concurrency)
+        # `poll.concurrency` tasks take the feeds in turn. A task per feed, each queued on a
+        # semaphore, cost 10-17% more CPU in an all-304 cycle of 5,000 feeds (task creation
+        # and wake-ups).
+        queue = iter(feeds)
 
-        async def one(feed: dict[str, Any]) -> None:
-            async with sem:
-                await self.poll(feed, report)
+        async def take_turns() -> None:
+            for feed in queue:
+                try:
+                    await self.poll(feed, report)
+                except Exception:
+                    # A bug, not a feed fault: logged with its traceback; other feeds go on.
+                    log.exception("polling %s failed", feed["url"])
+                    report.failed += 1
 
         try:
-            results = await asyncio.gather(*(one(f) for f in feeds), return_exceptions=True)
+            tasks = min(self.config.poll.concurrency, len(feeds))
+            await asyncio.gather(*(take_turns() for _ in range(tasks)))
         finally:
             await self._flush_unchanged()
             await self._index_items()
-        for feed, result in zip(feeds, results, strict=True):
-            if isinstance(result, Exception):
-                # A bug, not a feed fault: logged with its traceback; other feeds went on.
-                log.error("polling %s failed", feed["url"], exc_info=result)
-                report.failed += 1
         return report
 
     async def poll(self, feed: dict[str, Any], report: CycleReport) -> None:

@@ -7,6 +7,7 @@ import json
 import sqlite3
 from pathlib import Path
 
+import pytest
 from conftest import LocalServer, rss, story_feed, write_config
 
 from monitor.schedule import backoff, next_interval, rate_interval, server_hint
@@ -220,10 +221,16 @@ def test_future_and_missing_dates_do_not_suppress_later_items(tmp_path, server, 
     assert rows["f"].startswith("2100") and rows["m"] is None and rows["u"] is None
 
 
-def test_a_bug_in_one_feed_does_not_stop_the_cycle(tmp_path, server, cli, monkeypatch):
+@pytest.mark.parametrize("concurrency", [1, 50])
+def test_a_bug_in_one_feed_does_not_stop_the_cycle(tmp_path, server, cli, monkeypatch, concurrency):
+    # With one fetch at a time, the task that met the bug must go on to the next feed.
     good = server.feed("/good.xml", story_feed())
     bad = server.feed("/bad.xml", story_feed())
-    config = write_config(tmp_path / "c.yaml", feeds=[{"url": bad}, {"url": good}])
+    config = write_config(
+        tmp_path / "c.yaml",
+        feeds=[{"url": bad}, {"url": good}],
+        poll={"concurrency": concurrency},
+    )
     import monitor.pipeline as pipeline
 
     real = pipeline.build_write
