@@ -9,7 +9,6 @@ so each hop connects through this guard again. See RELIABILITY.md §4.1 and Mini
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import ipaddress
 import socket
 import ssl
@@ -140,14 +139,19 @@ class Guard:
 
     async def vet_all(self, host: str, port: int) -> list[str]:
         host = host.strip("[]")
-        literal = _ip(host.split("%")[0])
-        if literal is not None:
-            addresses = [host]
-        else:
-            try:
-                addresses = await self._resolve(host, port)
-            except OSError as e:
-                raise FetchError(host, f"cannot resolve {host}: {e}") from e
+        if _ip(host.split("%")[0]) is not None:
+            return self._approve(host, [host], port)
+        try:
+            addresses = await self._resolve(host, port)
+        except OSError as e:
+            raise FetchError(host, f"cannot resolve {host}: {e}") from e
+        return self._approve(host, addresses, port)
+
+    def vet_literal(self, address: str, port: int) -> None:
+        """Vet an IP-literal host (no resolving, so no await), or BlockedAddressError."""
+        self._approve(address, [address], port)
+
+    def _approve(self, host: str, addresses: list[str], port: int) -> list[str]:
         if not addresses:
             raise FetchError(host, f"cannot resolve {host}")
         found = [_canonical(a.split("%")[0]) for a in addresses]
@@ -279,6 +283,27 @@ class RawResponse:
         return self._response.content.iter_any()
 
 
+class _Exchange:
+    """One request's async context manager: aiohttp's, giving a RawResponse. A class, not
+    a generator-based context manager: it is entered once per feed per cycle."""
+
+    __slots__ = ("_request",)
+
+    def __init__(self, request: Any) -> None:
+        self._request = request
+
+    async def __aenter__(self) -> RawResponse:
+        response = await self._request.__aenter__()
+        try:
+            return RawResponse(response)
+        except BaseException:
+            await self._request.__aexit__(None, None, None)  # give the connection back
+            raise
+
+    async def __aexit__(self, *exc: Any) -> None:
+        await self._request.__aexit__(*exc)
+
+
 _CALLER_BOUNDED = ClientTimeout(total=None, connect=None, sock_read=None, sock_connect=None)
 
 
@@ -303,21 +328,22 @@ class GuardedSession:
         )
         return self._session
 
-    @contextlib.asynccontextmanager
-    async def get(self, url: str, headers: list[tuple[str, str]]) -> AsyncIterator[RawResponse]:
-        """GET `url` (already syntax-checked), without following redirects. No timeouts of
-        its own: the caller bounds the whole exchange with one deadline (Fetcher.fetch),
-        which per-phase timers (a timer handle each, per request) would only repeat."""
+    def get(self, url: str, headers: list[tuple[str, str]]) -> _Exchange:
+        """GET `url` (already syntax-checked), without following redirects, as an async
+        context manager giving the RawResponse. No timeouts of its own: the caller bounds
+        the whole exchange with one deadline (Fetcher.fetch), which per-phase timers (a
+        timer handle each, per request) would only repeat."""
         host, port = _host_port(url)
         literal = _literal_text(host)
         if literal is not None:
             # aiohttp does not resolve IP literals, so its resolver hook never sees them.
-            await self.guard.vet(literal, port)
+            self.guard.vet_literal(literal, port)
         session = self._session or self._open()
-        async with session.get(
-            _parsed(url), headers=headers, allow_redirects=False, timeout=_CALLER_BOUNDED
-        ) as r:
-            yield RawResponse(r)
+        return _Exchange(
+            session.get(
+                _parsed(url), headers=headers, allow_redirects=False, timeout=_CALLER_BOUNDED
+            )
+        )
 
     async def aclose(self) -> None:
         if self._session is not None:

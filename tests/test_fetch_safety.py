@@ -237,6 +237,13 @@ class ConnectRecorder:
                 raise FetchError(host, "recording guard: no sockets in this test")
 
             guard.vet_all = refusing  # type: ignore[method-assign]
+            vet_literal = guard.vet_literal
+
+            def refusing_literal(address: str, port: int) -> None:
+                vet_literal(address, port)
+                raise FetchError(address, "recording guard: no sockets in this test")
+
+            guard.vet_literal = refusing_literal  # type: ignore[method-assign]
 
 
 def record_connects(fetcher: Fetcher, delegate: bool = True) -> ConnectRecorder:
