@@ -119,7 +119,7 @@ _CLAUSE_WORDS = frozenset(
     # a relative clause: "recognised the government which would ..." is its own predicate
     + _words("which that who qui который которая которое которые")
 )
-_CLAUSE_MARKS = tuple(",;:()،؛")
+_CLAUSE_MARKS = tuple(",;:()،؛，；：")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
@@ -276,12 +276,16 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
         readings: list[tuple[_Reading, str, Hit]] = []
         dates = _attach_dates(hits, _dates(words, lo, hi))
         asks = _asks(f, lo, hi)
+        raw = [x[2] for x in per_sentence[s]]  # incl. those _triggers merged away
         for rank, state, h in triggers:
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
+            # A preposed cue stays in its clause: "Since the UN does not consider them
+            # terrorists, Kazakhstan removed them ..." negates nothing in the next one.
+            near = [x[2] for x in juris if lo <= x[0] < h[1]]
             modal = (
-                _cue(h, modals, others, hits, words, lo)
+                _cue(h, _own_clause(f, h, modals, near), others, hits, words, lo)
                 or _cue_after(f, h, modals_after, hits, hi, False)
                 or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
             )
@@ -296,7 +300,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             for j, jh in followed:
                 readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
             neg = (
-                _cue(h, negations, others, hits, words, lo)
+                _cue(h, _own_clause(f, h, negations, near), others, hits, words, lo)
                 or _cue_after(f, h, after, hits, hi, h in open_ended)
                 or _cue_inside(f, h, keys.get((state, h), []), inside, _NOT_NEGATING)
                 or _not_yet(h, hits, words, hi)
@@ -323,7 +327,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             )
             r = _Reading(ranks[target], state, target, h, persists, full, month)
             own = [x for x in juris if x[2] not in {jh for _, jh in followed}]
-            for j, jh in _jurisdictions(f, h, own, lo, hi):
+            for j, jh in _jurisdictions(f, h, own, lo, hi, raw):
                 readings.append((r, j, jh))
         for r, j, jh in _compete(readings):
             found = [(r.hit, "term", "trigger"), (jh, "entity", j)]
@@ -460,6 +464,26 @@ def _cue_inside(
     return None
 
 
+def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:
+    """The cues whose clause is the trigger's: no clause mark between them followed by a
+    jurisdiction before the trigger (a clause with its own subject: "ООН не считает их
+    террористами, Казахстан исключил их"); "will not, unlike Moscow, recognise" keeps it."""
+    out = []
+    for c in cues:
+        if not c[2] < trig[1] or trig[1] - c[2] > _CUE_WINDOW:
+            out.append(c)
+            continue
+        start = f.display_span(c[1], c[2])[1]
+        between = f.text[start : f.display_span(trig[1], trig[2])[0]]
+        mark = max(between.rfind(m) for m in _CLAUSE_MARKS)
+        if mark < 0 or not any(
+            c[2] < n[1] and n[2] < trig[1] and f.display_span(n[1], n[2])[0] > start + mark
+            for n in names
+        ):
+            out.append(c)
+    return out
+
+
 def _asks(f: Field, lo: int, hi: int) -> Hit | None:
     """The sentence words[lo:hi] as a question that presupposes nothing: it ends in a
     question mark and no question word ("why", "how") takes the event as given."""
@@ -540,10 +564,18 @@ def _attach_dates(
 
 
 def _jurisdictions(
-    f: Field, trig: Hit, juris: list[tuple[int, str, Hit]], lo: int, hi: int
+    f: Field,
+    trig: Hit,
+    juris: list[tuple[int, str, Hit]],
+    lo: int,
+    hi: int,
+    triggers: list[Hit],
 ) -> list[tuple[str, Hit]]:
     words = f.words
     in_sentence = [(w, j, h) for w, j, h in juris if lo <= w < hi]
+    claimed = _claimed(f, trig, in_sentence, triggers)
+    if all(h in claimed for _, _, h in in_sentence if h[2] < trig[1]):
+        claimed = set()
     # A semicolon ends the trigger's clause: "Russia recognised them; Uzbekistan and
     # Kazakhstan are not following".
     same = [x for x in in_sentence if ";" not in _text_between(f, trig, x[2])]
@@ -568,6 +600,8 @@ def _jurisdictions(
     best: tuple[int, str, Hit] | None = None
     for w, j, h in in_sentence:
         possessive = h[2] + 1 < hi and words[h[2] + 1] == "s"
+        if h in claimed:
+            continue
         if h[2] < trig[1]:
             d = trig[1] - h[2]
         elif w > trig[2] and not possessive:  # "Moscow's ..." names what follows it
@@ -599,6 +633,25 @@ def _jurisdictions(
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
     return before[-1:]
+
+
+def _claimed(
+    f: Field, trig: Hit, juris: list[tuple[int, str, Hit]], triggers: list[Hit]
+) -> set[Hit]:
+    """Names that are the subject of another trigger's clause before this one: the name
+    nearest before that trigger, in its clause, with a clause mark between it and this one
+    ("Қазақстан БҰҰ ... террористік ұйым деп санамайтындықтан, оны тізімнен шығарды": the
+    UN considers, Kazakhstan removes)."""
+    out = set()
+    for o in triggers:
+        if o[2] >= trig[1] or not any(m in _text_between(f, o, trig) for m in _CLAUSE_MARKS):
+            continue
+        before = [h for _, _, h in juris if h[1] <= o[1] and h[2] <= o[2]]
+        if before:
+            h = max(before, key=lambda x: x[2])
+            if not any(m in _text_between(f, h, o) for m in _CLAUSE_MARKS):
+                out.add(h)
+    return out
 
 
 def _text_between(f: Field, a: Hit, b: Hit) -> str:
