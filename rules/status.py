@@ -125,6 +125,14 @@ _CLAUSE_MARKS = tuple(",;:()،؛，；：")
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
 _UNSPACED_BREAKS = frozenset("并但而且及和")
 _UNSPACED_LISTS = ("名单", "清单")
+# The subject's own act, right after it: "Taliban designate(s) a governor", "have banned".
+_ACTIVE = frozenset(
+    _words("designate designates ban bans outlaw outlaws proscribe proscribes blacklist")
+    + _words("blacklists")
+)
+_HAVE = frozenset(_words("have has had"))
+_HYPHENS = ("-", "\u2010", "\u2011", "\u2013")
+_ACTIVE_PERFECT = frozenset(_words("designated banned outlawed proscribed blacklisted"))
 # "in April", "since December": a month named without a year (needs the preposition: "may").
 _DATE_PREPS = frozenset(_words("in since by until в во с im seit en depuis desde au"))
 _MONTHS = tuple(
@@ -221,7 +229,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     f = p.fields[name]
     only = (name,)
     words, sent_of = f.words, f.sentence_of_word
-    subject_sents = {sent_of[h[1]] for h in p.leaf_hits(EntityRef(spec.subject), only)}
+    subject_hits = p.leaf_hits(EntityRef(spec.subject), only)
+    subject_sents = {sent_of[h[1]] for h in subject_hits}
+    subject_ends = {h[2] for h in subject_hits}
+    subject_starts = {h[1] for h in subject_hits}
     if not subject_sents:
         return []
     for s in range(max(subject_sents) + 1, (sent_of[-1] + 1) if sent_of else 0):
@@ -278,6 +289,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
         asks = _asks(f, lo, hi)
         raw = [x[2] for x in per_sentence[s]]  # incl. those _triggers merged away
         for rank, state, h in triggers:
+            if _own_act(f, h, subject_ends, subject_starts):
+                continue  # "Taliban-designated ambassador", "designated by the Taliban"
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
@@ -482,6 +495,25 @@ def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[
         ):
             out.append(c)
     return out
+
+
+def _own_act(f: Field, trig: Hit, subject_ends: set[int], subject_starts: set[int]) -> bool:
+    """The subject as the agent of the trigger: a compound ("Taliban-designated
+    ambassador", "Taliban-banned group"), an active verb ("Taliban designate a governor",
+    "the Taliban have banned ...") or "by" it ("the envoy designated by the Taliban"):
+    their own act, not their status."""
+    after = f.words[trig[2] + 1 : trig[2] + 3]
+    if after[:1] == ["by"] and (
+        trig[2] + 2 in subject_starts or (after[1:] == ["the"] and trig[2] + 3 in subject_starts)
+    ):
+        return True
+    k = trig[1] - 1
+    if k in subject_ends and _text_between(f, (f.name, k, k), trig).strip() in _HYPHENS:
+        return True
+    w = f.words[trig[1]]
+    if k in subject_ends and w in _ACTIVE and trig[1] == trig[2]:
+        return True  # a verb alone; "Taliban ban remains" is the noun's own trigger
+    return k - 1 in subject_ends and f.words[k] in _HAVE and w in _ACTIVE_PERFECT
 
 
 def _asks(f: Field, lo: int, hi: int) -> Hit | None:
