@@ -125,6 +125,9 @@ _CLAUSE_MARKS = tuple(",;:()،؛，；：")
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
 _UNSPACED_BREAKS = frozenset("并但而且及和")
 _UNSPACED_LISTS = ("名单", "清单")
+# "no longer", "nicht mehr", "ne ... plus" (after the cue); "больше не", "ya no" (before)
+_LONGER_AFTER = frozenset(_words("longer mehr plus"))
+_LONGER_BEFORE = frozenset(_words("больше более ya"))
 # The subject's own act, right after it: "Taliban designate(s) a governor", "have banned".
 _ACTIVE = frozenset(
     _words("designate designates ban bans outlaw outlaws proscribe proscribes blacklist")
@@ -324,7 +327,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
                     or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
                     for w in words[min(neg[1], h[1]) : max(neg[2], h[2]) + 1]
                 )
-                if said_of_list and state in unnegated:
+                if (said_of_list or _no_longer(words, neg, lo)) and state in unnegated:
                     state = unnegated[state]
                 elif spec.negated.get(state, "none") == "none":
                     continue
@@ -475,6 +478,15 @@ def _cue_inside(
                     return trig
             at = clause.find(key, at + 1)
     return None
+
+
+def _no_longer(words: list[str], cue: Hit, lo: int) -> bool:
+    """A negation that says a state ended: "no longer considers them terrorists", "not any
+    longer", "nicht mehr", "ne considère plus", "больше не считает", "ya no": the state
+    whose negation it is (a ban: delisted)."""
+    nxt = words[cue[2] + 1 : cue[2] + 3]
+    prev = words[cue[1] - 1] if cue[1] - 1 >= lo else ""
+    return not _LONGER_AFTER.isdisjoint(nxt) or prev in _LONGER_BEFORE
 
 
 def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:
