@@ -119,12 +119,23 @@ _CLAUSE_WORDS = frozenset(
     # a relative clause: "recognised the government which would ..." is its own predicate
     + _words("which that who qui который которая которое которые")
 )
-_CLAUSE_MARKS = tuple(",;:()،؛")
+_CLAUSE_MARKS = tuple(",;:()،؛，；：")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
 _UNSPACED_BREAKS = frozenset("并但而且及和")
 _UNSPACED_LISTS = ("名单", "清单")
+# "no longer", "nicht mehr", "ne ... plus" (after the cue); "больше не", "ya no" (before)
+_LONGER_AFTER = frozenset(_words("longer mehr plus"))
+_LONGER_BEFORE = frozenset(_words("больше более ya"))
+# The subject's own act, right after it: "Taliban designate(s) a governor", "have banned".
+_ACTIVE = frozenset(
+    _words("designate designates ban bans outlaw outlaws proscribe proscribes blacklist")
+    + _words("blacklists")
+)
+_HAVE = frozenset(_words("have has had"))
+_HYPHENS = ("-", "\u2010", "\u2011", "\u2013")
+_ACTIVE_PERFECT = frozenset(_words("designated banned outlawed proscribed blacklisted"))
 # "in April", "since December": a month named without a year (needs the preposition: "may").
 _DATE_PREPS = frozenset(_words("in since by until в во с im seit en depuis desde au"))
 _MONTHS = tuple(
@@ -221,7 +232,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     f = p.fields[name]
     only = (name,)
     words, sent_of = f.words, f.sentence_of_word
-    subject_sents = {sent_of[h[1]] for h in p.leaf_hits(EntityRef(spec.subject), only)}
+    subject_hits = p.leaf_hits(EntityRef(spec.subject), only)
+    subject_sents = {sent_of[h[1]] for h in subject_hits}
+    subject_ends = {h[2] for h in subject_hits}
+    subject_starts = {h[1] for h in subject_hits}
     if not subject_sents:
         return []
     for s in range(max(subject_sents) + 1, (sent_of[-1] + 1) if sent_of else 0):
@@ -276,12 +290,18 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
         readings: list[tuple[_Reading, str, Hit]] = []
         dates = _attach_dates(hits, _dates(words, lo, hi))
         asks = _asks(f, lo, hi)
+        raw = [x[2] for x in per_sentence[s]]  # incl. those _triggers merged away
         for rank, state, h in triggers:
+            if _own_act(f, h, subject_ends, subject_starts):
+                continue  # "Taliban-designated ambassador", "designated by the Taliban"
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
+            # A preposed cue stays in its clause: "Since the UN does not consider them
+            # terrorists, Kazakhstan removed them ..." negates nothing in the next one.
+            near = [x[2] for x in juris if lo <= x[0] < h[1]]
             modal = (
-                _cue(h, modals, others, hits, words, lo)
+                _cue(h, _own_clause(f, h, modals, near), others, hits, words, lo)
                 or _cue_after(f, h, modals_after, hits, hi, False)
                 or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
             )
@@ -296,7 +316,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             for j, jh in followed:
                 readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
             neg = (
-                _cue(h, negations, others, hits, words, lo)
+                _cue(h, _own_clause(f, h, negations, near), others, hits, words, lo)
                 or _cue_after(f, h, after, hits, hi, h in open_ended)
                 or _cue_inside(f, h, keys.get((state, h), []), inside, _NOT_NEGATING)
                 or _not_yet(h, hits, words, hi)
@@ -307,7 +327,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
                     or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
                     for w in words[min(neg[1], h[1]) : max(neg[2], h[2]) + 1]
                 )
-                if said_of_list and state in unnegated:
+                if (said_of_list or _no_longer(words, neg, lo)) and state in unnegated:
                     state = unnegated[state]
                 elif spec.negated.get(state, "none") == "none":
                     continue
@@ -323,7 +343,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             )
             r = _Reading(ranks[target], state, target, h, persists, full, month)
             own = [x for x in juris if x[2] not in {jh for _, jh in followed}]
-            for j, jh in _jurisdictions(f, h, own, lo, hi):
+            for j, jh in _jurisdictions(f, h, own, lo, hi, raw):
                 readings.append((r, j, jh))
         for r, j, jh in _compete(readings):
             found = [(r.hit, "term", "trigger"), (jh, "entity", j)]
@@ -460,6 +480,54 @@ def _cue_inside(
     return None
 
 
+def _no_longer(words: list[str], cue: Hit, lo: int) -> bool:
+    """A negation that says a state ended: "no longer considers them terrorists", "not any
+    longer", "nicht mehr", "ne considère plus", "больше не считает", "ya no": the state
+    whose negation it is (a ban: delisted)."""
+    nxt = words[cue[2] + 1 : cue[2] + 3]
+    prev = words[cue[1] - 1] if cue[1] - 1 >= lo else ""
+    return not _LONGER_AFTER.isdisjoint(nxt) or prev in _LONGER_BEFORE
+
+
+def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:
+    """The cues whose clause is the trigger's: no clause mark between them followed by a
+    jurisdiction before the trigger (a clause with its own subject: "ООН не считает их
+    террористами, Казахстан исключил их"); "will not, unlike Moscow, recognise" keeps it."""
+    out = []
+    for c in cues:
+        if not c[2] < trig[1] or trig[1] - c[2] > _CUE_WINDOW:
+            out.append(c)
+            continue
+        start = f.display_span(c[1], c[2])[1]
+        between = f.text[start : f.display_span(trig[1], trig[2])[0]]
+        mark = max(between.rfind(m) for m in _CLAUSE_MARKS)
+        if mark < 0 or not any(
+            c[2] < n[1] and n[2] < trig[1] and f.display_span(n[1], n[2])[0] > start + mark
+            for n in names
+        ):
+            out.append(c)
+    return out
+
+
+def _own_act(f: Field, trig: Hit, subject_ends: set[int], subject_starts: set[int]) -> bool:
+    """The subject as the agent of the trigger: a compound ("Taliban-designated
+    ambassador", "Taliban-banned group"), an active verb ("Taliban designate a governor",
+    "the Taliban have banned ...") or "by" it ("the envoy designated by the Taliban"):
+    their own act, not their status."""
+    after = f.words[trig[2] + 1 : trig[2] + 3]
+    if after[:1] == ["by"] and (
+        trig[2] + 2 in subject_starts or (after[1:] == ["the"] and trig[2] + 3 in subject_starts)
+    ):
+        return True
+    k = trig[1] - 1
+    if k in subject_ends and _text_between(f, (f.name, k, k), trig).strip() in _HYPHENS:
+        return True
+    w = f.words[trig[1]]
+    if k in subject_ends and w in _ACTIVE and trig[1] == trig[2]:
+        return True  # a verb alone; "Taliban ban remains" is the noun's own trigger
+    return k - 1 in subject_ends and f.words[k] in _HAVE and w in _ACTIVE_PERFECT
+
+
 def _asks(f: Field, lo: int, hi: int) -> Hit | None:
     """The sentence words[lo:hi] as a question that presupposes nothing: it ends in a
     question mark and no question word ("why", "how") takes the event as given."""
@@ -540,10 +608,18 @@ def _attach_dates(
 
 
 def _jurisdictions(
-    f: Field, trig: Hit, juris: list[tuple[int, str, Hit]], lo: int, hi: int
+    f: Field,
+    trig: Hit,
+    juris: list[tuple[int, str, Hit]],
+    lo: int,
+    hi: int,
+    triggers: list[Hit],
 ) -> list[tuple[str, Hit]]:
     words = f.words
     in_sentence = [(w, j, h) for w, j, h in juris if lo <= w < hi]
+    claimed = _claimed(f, trig, in_sentence, triggers)
+    if all(h in claimed for _, _, h in in_sentence if h[2] < trig[1]):
+        claimed = set()
     # A semicolon ends the trigger's clause: "Russia recognised them; Uzbekistan and
     # Kazakhstan are not following".
     same = [x for x in in_sentence if ";" not in _text_between(f, trig, x[2])]
@@ -568,6 +644,8 @@ def _jurisdictions(
     best: tuple[int, str, Hit] | None = None
     for w, j, h in in_sentence:
         possessive = h[2] + 1 < hi and words[h[2] + 1] == "s"
+        if h in claimed:
+            continue
         if h[2] < trig[1]:
             d = trig[1] - h[2]
         elif w > trig[2] and not possessive:  # "Moscow's ..." names what follows it
@@ -599,6 +677,25 @@ def _jurisdictions(
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
     return before[-1:]
+
+
+def _claimed(
+    f: Field, trig: Hit, juris: list[tuple[int, str, Hit]], triggers: list[Hit]
+) -> set[Hit]:
+    """Names that are the subject of another trigger's clause before this one: the name
+    nearest before that trigger, in its clause, with a clause mark between it and this one
+    ("Қазақстан БҰҰ ... террористік ұйым деп санамайтындықтан, оны тізімнен шығарды": the
+    UN considers, Kazakhstan removes)."""
+    out = set()
+    for o in triggers:
+        if o[2] >= trig[1] or not any(m in _text_between(f, o, trig) for m in _CLAUSE_MARKS):
+            continue
+        before = [h for _, _, h in juris if h[1] <= o[1] and h[2] <= o[2]]
+        if before:
+            h = max(before, key=lambda x: x[2])
+            if not any(m in _text_between(f, h, o) for m in _CLAUSE_MARKS):
+                out.add(h)
+    return out
 
 
 def _text_between(f: Field, a: Hit, b: Hit) -> str:
