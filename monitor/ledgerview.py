@@ -5,15 +5,20 @@ Pure. No I/O.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
 _PROPOSED = "proposed"
 
 
-def ledger_view(subject: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One record per jurisdiction: current state (latest non-proposed by event time), since
-    when, and every assertion with its source. `rows` are in event-time order."""
+def ledger_view(
+    subject: str, rows: list[dict[str, Any]], implies: Mapping[str, Sequence[str]] | None = None
+) -> list[dict[str, Any]]:
+    """One record per jurisdiction: current state (latest non-proposed by event time, unless
+    it only restates what the state before implies: see rules.ledger.settle), since when,
+    and every assertion with its source. `rows` are in event-time order."""
+    implies = implies or {}
     out = []
     keyed = sorted(rows, key=lambda r: (r["jurisdiction"], r["event_at"], r["id"]))
     for jurisdiction, group in groupby(keyed, key=lambda r: r["jurisdiction"]):
@@ -21,7 +26,7 @@ def ledger_view(subject: str, rows: list[dict[str, Any]]) -> list[dict[str, Any]
         current = None
         since = None
         for r in history:
-            if r["state"] == _PROPOSED:
+            if r["state"] == _PROPOSED or r["state"] in implies.get(current or "", ()):
                 continue
             if r["state"] != current:
                 current, since = r["state"], r["event_at"]

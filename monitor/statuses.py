@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,14 +57,15 @@ def seed_rows(rules: Iterable[Rule], now: dt.datetime) -> list[dict[str, Any]]:
     return rows
 
 
-def ledger_for(store: Store, pending: Iterable[Pending]) -> Ledger:
+def ledger_for(store: Store, pending: Sequence[Pending]) -> Ledger:
     """The part of the stored ledger a change is decided against: each pair's current
-    state (its latest non-proposed assertion). An assertion dated before it lands in
-    history; one after it is the news. Reading one row per pair keeps each poll's cost
-    flat however long the ledger grows."""
+    state (its latest non-proposed assertion, or the state that one restates). An assertion
+    dated before it lands in history; one after it is the news. Reading a row or two per
+    pair keeps each poll's cost flat however long the ledger grows."""
     ledger = Ledger()
+    implies = {p.assertion.subject: dict(p.assertion.implies) for p in pending}
     for subject, jurisdiction in {(p.assertion.subject, p.assertion.jurisdiction) for p in pending}:
-        row = store.current_status(subject, jurisdiction)
+        row = store.current_status(subject, jurisdiction, implies[subject])
         if row is not None:
             entry = Entry(parse_ts(row["event_at"]), row["state"], row["item_id"], row["source"])
             ledger.add(subject, jurisdiction, entry)

@@ -8,13 +8,28 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from rules.match import Evidence
 from rules.model import Rule
 
 PROPOSED = "proposed"
+
+# state -> the states it already holds (StatusSpec.implies)
+Implies = Mapping[str, Sequence[str]]
+
+
+def settle(states: Iterable[str], implies: Implies) -> str | None:
+    """The current state after `states`, in event-time order: the latest one not proposed,
+    except that a state the current one implies restates it (after a recognition, "lifted
+    the ban" is no change) and leaves it standing."""
+    current: str | None = None
+    for state in states:
+        if state == PROPOSED or (current is not None and state in implies.get(current, ())):
+            continue
+        current = state
+    return current
 
 
 @dataclass(frozen=True)
@@ -26,6 +41,9 @@ class Assertion:
     evidence: tuple[Evidence, ...]
     dated: dt.date | None = None  # a date the sentence gives for the event, if any
     month: int | None = None  # a month named without a year ("in April"): the latest before
+    # The spec's `implies` as pairs (state, implied states): what the ledger needs to tell
+    # a restatement from a change, carried with the assertion to the database thread.
+    implies: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,6 +73,7 @@ class Ledger:
     """
 
     entries: dict[tuple[str, str], list[Entry]] = field(default_factory=dict)
+    implies: dict[str, Implies] = field(default_factory=dict)  # per subject
 
     @classmethod
     def seeded(cls, rules: Iterable[Rule]) -> Ledger:
@@ -62,6 +81,7 @@ class Ledger:
         for rule in rules:
             if rule.status is None:
                 continue
+            ledger.implies[rule.status.subject] = rule.status.implies
             for seed in rule.status.seeds:
                 when = dt.datetime.combine(seed.date, dt.time(), dt.UTC)
                 ledger.add(
@@ -78,10 +98,9 @@ class Ledger:
 
     def current(self, subject: str, jurisdiction: str, at: dt.datetime | None = None) -> str | None:
         """The state as of `at` (default: the latest known)."""
-        for e in reversed(self.entries.get((subject, jurisdiction), [])):
-            if e.state != PROPOSED and (at is None or e.when <= at):
-                return e.state
-        return None
+        rows = self.entries.get((subject, jurisdiction), [])
+        states = (e.state for e in rows if at is None or e.when <= at)
+        return settle(states, self.implies.get(subject, {}))
 
     def record(
         self,
@@ -92,6 +111,8 @@ class Ledger:
     ) -> Change | None:
         """Add an assertion; the Change it makes to the current state, if any."""
         when = event_time(a, published, now)
+        if a.implies:
+            self.implies.setdefault(a.subject, dict(a.implies))
         before = self.current(a.subject, a.jurisdiction)
         self.add(a.subject, a.jurisdiction, Entry(when, a.state, item_id))
         after = self.current(a.subject, a.jurisdiction)

@@ -90,6 +90,7 @@ class StatusSchema(_Strict):
     modality_after: list[str] = Field(default_factory=list)
     negated: dict[str, str] = Field(default_factory=dict)
     seed: list[SeedSchema] = Field(default_factory=list)
+    implies: dict[str, list[str]] = Field(default_factory=dict)
 
 
 FieldName = Literal["title", "summary", "content"]
@@ -320,6 +321,12 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
                     f"list it under {before}",
                     (*loc, name, i),
                 )
+    for k, implied in s.implies.items():
+        for state in (k, *implied):
+            if state not in states:
+                c.problem(f"implies names unknown state {state!r}", (*loc, "implies", k))
+        if k in implied:
+            c.problem(f"state {k!r} implies itself", (*loc, "implies", k))
     for i, seed in enumerate(s.seed):
         if seed.state not in states:
             c.problem(f"seed state {seed.state!r} is not a declared state", (*loc, "seed", i))
@@ -337,6 +344,7 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
         modality_after=c.terms(s.modality_after, (*loc, "modality_after")),
         negated=dict(s.negated),
         seeds=tuple(Seed(x.jurisdiction, x.state, x.date, x.source) for x in s.seed),
+        implies={k: tuple(v) for k, v in s.implies.items()},
     )
 
 

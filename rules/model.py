@@ -117,6 +117,9 @@ class StatusSpec:
     # What a negated trigger asserts instead ("will not lift the ban" restates `banned`).
     negated: dict[str, str] = field(default_factory=dict)
     seeds: tuple[Seed, ...] = ()
+    # States a stronger state already holds: after a recognition, "lifted the ban" restates
+    # it, and is no change of state (state -> the states it implies).
+    implies: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

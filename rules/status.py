@@ -345,11 +345,11 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
             own = [x for x in juris if x[2] not in {jh for _, jh in followed}]
             for j, jh in _jurisdictions(f, h, own, lo, hi, raw):
                 readings.append((r, j, jh))
+        implies = tuple((k, v) for k, v in spec.implies.items())
         for r, j, jh in _compete(readings):
             found = [(r.hit, "term", "trigger"), (jh, "entity", j)]
-            out.append(
-                Assertion(spec.subject, j, r.state, r.target, evidence(p, found), r.dated, r.month)
-            )
+            ev = evidence(p, found)
+            out.append(Assertion(spec.subject, j, r.state, r.target, ev, r.dated, r.month, implies))
     return out
 
 

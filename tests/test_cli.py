@@ -212,7 +212,7 @@ def test_status_command_after_replaying_history(tmp_path, server, cli):
     assert view["kazakhstan"]["state"] == "delisted"
     states = [h["state"] for h in view["kazakhstan"]["history"] if h["item_id"]]
     assert states == ["banned", "delisted"]
-    assert view["russia"]["state"] == "banned"  # from the shipped seeds
+    assert view["russia"]["state"] == "recognized"  # from the shipped seeds
     text = cli("status", config=config).output
     assert "taliban in kazakhstan: delisted" in text
 

@@ -245,3 +245,26 @@ def test_rule_without_terms(tmp_path):
 def test_problem_renders_file_line_rule_and_field():
     p = Problem("f.yaml", "bad", rule_id="r1", field="any.0", line=7)
     assert str(p) == "f.yaml:7: rule r1: any.0: bad"
+
+
+def test_implies_naming_an_unknown_state(tmp_path):
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """\
+        entities:
+          - {id: t, name: T, aliases: [Taliban]}
+          - {id: kz, name: Kazakhstan, aliases: [Kazakhstan]}
+        rules:
+          - id: r1
+            title: One
+            all: ["@t"]
+            status:
+              subject: t
+              jurisdictions: [kz]
+              states: {banned: [banned], recognized: [recognised]}
+              implies: {recognized: [delisted]}
+        """,
+    )
+    p = only([path])
+    assert p.rule_id == "r1" and "implies" in p.message and "'delisted'" in p.message

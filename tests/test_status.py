@@ -253,6 +253,84 @@ def test_ledger_orders_by_event_time_not_arrival():
     assert [e.item_id for e in rows] == ["a", "late", "b"]
 
 
+def _implying(state: str, jurisdiction: str = "russia") -> Assertion:
+    return Assertion("taliban", jurisdiction, state, state, (), implies=IMPLIES)
+
+
+IMPLIES = (("recognized", ("delisted",)),)
+
+
+def test_ledger_an_implied_state_restates_the_stronger_one():
+    ledger = Ledger()
+    ledger.record(_implying("banned"), _at(2003), "a")
+    change = ledger.record(_implying("recognized"), _at(2025, 7), "b")
+    assert change is not None and (change.previous, change.state) == ("banned", "recognized")
+    # "Moscow lifted its ban" after the recognition: what recognition already holds.
+    assert ledger.record(_implying("delisted"), _at(2025, 9), "c") is None
+    assert ledger.current("taliban", "russia") == "recognized"
+    # A ban after the recognition is a change; the stronger state does not shield it.
+    change = ledger.record(_implying("banned"), _at(2026, 1), "d")
+    assert change is not None and (change.previous, change.state) == ("recognized", "banned")
+    # Without `implies`, the same restatement flips the state.
+    plain = Ledger()
+    plain.record(_assert("recognized", "russia"), _at(2025, 7), "b")
+    change = plain.record(_assert("delisted", "russia"), _at(2025, 9), "c")
+    assert change is not None and change.state == "delisted"
+
+
+def test_stored_ledger_and_status_view_keep_the_stronger_state(tmp_path: Path):
+    from monitor.ledgerview import ledger_view
+    from storage import Store
+
+    store = Store(tmp_path / "s.db")
+    rows = [
+        ("2003-02-14T00:00:00.000000Z", "banned"),
+        ("2025-07-03T00:00:00.000000Z", "recognized"),
+        ("2025-09-01T00:00:00.000000Z", "delisted"),
+        ("2025-10-01T00:00:00.000000Z", "proposed"),
+        ("2025-11-01T00:00:00.000000Z", "delisted"),
+    ]
+    store.add_seeds(
+        [
+            {
+                "subject": "taliban",
+                "jurisdiction": "russia",
+                "state": state,
+                "target": state,
+                "event_at": at,
+                "recorded_at": at,
+                "source": f"s{k}",
+                "seed_key": f"k{k}",
+            }
+            for k, (at, state) in enumerate(rows)
+        ]  # fmt: skip
+    )
+    implies = dict(IMPLIES)
+    assert store.current_status("taliban", "russia")["state"] == "delisted"
+    held = store.current_status("taliban", "russia", implies)
+    assert (held["state"], held["source"]) == ("recognized", "s1")
+    (view,) = ledger_view("taliban", store.status_entries("taliban"), implies)
+    assert (view["state"], view["since"][:10]) == ("recognized", "2025-07-03")
+    assert ledger_view("taliban", store.status_entries("taliban"))[0]["state"] == "delisted"
+    # A ban after the recognition is the current state again.
+    store.add_seeds(
+        [
+            {
+                "subject": "taliban",
+                "jurisdiction": "russia",
+                "state": "banned",
+                "target": "banned",
+                "event_at": "2026-01-01T00:00:00.000000Z",
+                "recorded_at": "2026-01-01T00:00:00.000000Z",
+                "source": "s9",
+                "seed_key": "k9",
+            }
+        ]  # fmt: skip
+    )
+    assert store.current_status("taliban", "russia", implies)["state"] == "banned"
+    store.close()
+
+
 def test_event_time_uses_a_named_date_or_month_before_publication():
     published = dt.datetime(2025, 7, 3, tzinfo=dt.UTC)
     dated = Assertion("taliban", "russia", "banned", "banned", (), dt.date(2003, 1, 1))
@@ -269,10 +347,17 @@ def test_event_time_uses_a_named_date_or_month_before_publication():
 
 
 def test_run_once_sends_status_changed_and_status_shows_the_ledger(tmp_path: Path, server, cli):
-    """Against the shipped seeds (Kazakhstan delisted 2023-12-29; Kyrgyzstan, Russia and
-    Tajikistan banned): a Kazakhstan delisting article restates the seeded state, a Tajik
-    removal changes it."""
+    """Against the shipped seeds (Kazakhstan delisted 2023-12-29, Kyrgyzstan 2024-09-02;
+    Russia recognized 2025-07-03; Tajikistan banned): a Kazakhstan delisting article restates
+    the seeded state, a Tajik removal changes it, and a Russian one restates what Russia's
+    recognition implies (the spec's `implies`): no change."""
     feed = [
+        {
+            "guid": "ru-1",
+            "title": "Moscow lifted its ban on the Taliban, the Kremlin reminded reporters",
+            "description": "The Kremlin spokesman spoke about relations with Kabul.",
+            "pubDate": recent(3),
+        },
         {
             "guid": "kz-1",
             "title": "Kazakhstan confirms Taliban no longer on its list of banned organisations",
@@ -317,7 +402,14 @@ def test_run_once_sends_status_changed_and_status_shows_the_ledger(tmp_path: Pat
     assert [h["state"] for h in view["tajikistan"]["history"]] == ["banned", "delisted"]
     assert view["kazakhstan"]["state"] == "delisted"
     assert [h["state"] for h in view["kazakhstan"]["history"]] == ["banned", "delisted", "delisted"]
-    assert view["russia"]["state"] == "banned" and view["kyrgyzstan"]["state"] == "banned"
+    assert view["russia"]["state"] == "recognized"
+    assert [h["state"] for h in view["russia"]["history"]] == [
+        "banned",
+        "delisted",
+        "recognized",
+        "delisted",
+    ]
+    assert view["kyrgyzstan"]["state"] == "delisted"
 
 
 def test_two_sources_disagreeing_within_a_week_are_flagged(tmp_path, server, cli):

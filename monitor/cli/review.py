@@ -172,7 +172,8 @@ def status_cmd(obj: Context, subject: str | None, as_json: bool) -> None:
 
     store = obj.store()
     subjects = [subject] if subject else store.status_subjects()
-    views = [ledger_view(s, store.status_entries(s)) for s in subjects]
+    implies = _implies(obj)
+    views = [ledger_view(s, store.status_entries(s), implies.get(s)) for s in subjects]
     if as_json:
         emit_json(row for view in views for row in view)
         return
@@ -190,6 +191,19 @@ def status_cmd(obj: Context, subject: str | None, as_json: bool) -> None:
                 click.echo(f"    {h['event_at'][:10]}  {h['state']:10}  {source}{mark}{conflict}")
                 if h["link"]:
                     click.echo(f"                            {h['link']}")
+
+
+def _implies(obj: Context) -> dict[str, dict[str, tuple[str, ...]]]:
+    """Per subject, the states each state implies, from the configured rule files."""
+    try:
+        book = load_rules(obj.config.rules, destinations={d.name for d in obj.config.destinations})
+    except RuleError as e:
+        # The ledger stays readable while a rule file is broken; only restatements of an
+        # implied state may then show as the current state.
+        first = str(e).splitlines()[0] if str(e) else type(e).__name__
+        click.echo(f"warning: rule files not loaded ({first}); states shown as asserted", err=True)
+        return {}
+    return {r.status.subject: r.status.implies for r in book.rules if r.status is not None}
 
 
 def _match_out(r: dict[str, Any]) -> dict[str, Any]:
