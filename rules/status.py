@@ -394,6 +394,8 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
     drop = set()
     for a, b in zip(kept, kept[1:], strict=False):
         if a[1] == b[1]:
+            if a in drop and b[2][1] == a[2][2] + 1:
+                drop.add(b)  # the same phrase goes on: "من قائمة <المنظمات الإرهابية المحظورة>"
             continue
         gap = b[2][1] - a[2][2] - 1
         if 1 <= gap <= _PREDICATE_GAP and words[a[2][2] + 1] in _PREDICATIVE_AFTER:
@@ -404,11 +406,12 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
             drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
         elif gap <= 1 or (
             gap <= _PREDICATE_GAP + 1
-            and any(w.startswith(_LIST_NOUNS) for w in words[a[2][2] + 1 : b[2][1]])
+            and any(w.startswith(_LIST_NOUNS) for w in words[a[2][2] : b[2][1]])
         ):
             # One phrase: "removed from the list of <banned organisations>", "террористік
             # ұйымдар тізімінен шығарылды", "off <Kazakhstan's list of> banned
-            # organisations". The later-declared state is what it asserts.
+            # organisations", "de sa liste <nationale des> organisations interdites" (the
+            # removal ends in the list noun). The later-declared state is what it asserts.
             drop.add(a if a[0] < b[0] else b)
     return [t for t in kept if t not in drop]
 
