@@ -215,7 +215,8 @@ class _GuardedTransport(AiohttpTransport):
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         literal = _literal_text(request.url.host)
         if literal is not None:
-            await self.guard.vet(literal, request.url.port or 0)
+            port = request.url.port or (443 if request.url.scheme == "https" else 80)
+            self.guard.vet_literal(literal, port)
         elif request.url.scheme not in ("http", "https"):
             raise BlockedAddressError(str(request.url), "only http and https are allowed")
         return await super().handle_async_request(request)

@@ -211,10 +211,18 @@ class Poller:
                     log.exception("polling %s failed", feed["url"])
                     report.failed += 1
 
+        tasks = [
+            asyncio.ensure_future(take_turns())
+            for _ in range(min(self.config.poll.concurrency, len(feeds)))
+        ]
         try:
-            tasks = min(self.config.poll.concurrency, len(feeds))
-            await asyncio.gather(*(take_turns() for _ in range(tasks)))
+            await asyncio.gather(*tasks)
         finally:
+            # However the gather ended (shutdown, or a task cancelled on its own), no task
+            # goes on polling past the flush and the report.
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
             await self._flush_unchanged()
             await self._index_items()
         return report

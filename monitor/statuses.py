@@ -59,14 +59,16 @@ def seed_rows(rules: Iterable[Rule], now: dt.datetime) -> list[dict[str, Any]]:
 
 def ledger_for(store: Store, pending: Sequence[Pending]) -> Ledger:
     """The part of the stored ledger a change is decided against: each pair's current
-    state (its latest non-proposed assertion, or the state that one restates). An assertion
-    dated before it lands in history; one after it is the news. Reading a row or two per
-    pair keeps each poll's cost flat however long the ledger grows."""
+    state (its latest non-proposed assertion, or the stronger state that one restates:
+    `Store.status_tail`). An assertion dated before it lands in history; one after it is
+    the news. Reading a few rows per pair keeps each poll's cost flat however long the
+    ledger grows."""
     ledger = Ledger()
-    implies = {p.assertion.subject: dict(p.assertion.implies) for p in pending}
+    for p in pending:
+        ledger.implies.setdefault(p.assertion.subject, dict(p.assertion.implies))
     for subject, jurisdiction in {(p.assertion.subject, p.assertion.jurisdiction) for p in pending}:
-        row = store.current_status(subject, jurisdiction, implies[subject])
-        if row is not None:
+        weak = {s for implied in ledger.implies[subject].values() for s in implied}
+        for row in store.status_tail(subject, jurisdiction, weak):
             entry = Entry(parse_ts(row["event_at"]), row["state"], row["item_id"], row["source"])
             ledger.add(subject, jurisdiction, entry)
     return ledger

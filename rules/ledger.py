@@ -109,14 +109,21 @@ class Ledger:
         item_id: str | None,
         now: dt.datetime | None = None,
     ) -> Change | None:
-        """Add an assertion; the Change it makes to the current state, if any."""
+        """Add an assertion; the Change it makes to the current state, if any. Only the
+        newest assertion of a pair can make one: an older one, fetched late, is history
+        (with `implies` it can still shift how later ones read, without an alert)."""
         when = event_time(a, published, now)
         if a.implies:
             self.implies.setdefault(a.subject, dict(a.implies))
         before = self.current(a.subject, a.jurisdiction)
-        self.add(a.subject, a.jurisdiction, Entry(when, a.state, item_id))
+        entry = Entry(when, a.state, item_id)
+        self.add(a.subject, a.jurisdiction, entry)
         after = self.current(a.subject, a.jurisdiction)
         if a.state == PROPOSED or before is None or after == before:
+            return None
+        rows = self.entries[(a.subject, a.jurisdiction)]
+        pos = next(i for i in range(len(rows) - 1, -1, -1) if rows[i] is entry)
+        if any(e.state != PROPOSED for e in rows[pos + 1 :]):
             return None
         return Change(a.subject, a.jurisdiction, before, after or a.state)
 

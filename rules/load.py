@@ -327,6 +327,14 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
                 c.problem(f"implies names unknown state {state!r}", (*loc, "implies", k))
         if k in implied:
             c.problem(f"state {k!r} implies itself", (*loc, "implies", k))
+        # One level only: the ledger reads a pair's state from its last stronger state and
+        # what came after (Store.status_tail), which a chain of implications would defeat.
+        for state in implied:
+            if state in s.implies:
+                c.problem(
+                    f"implied state {state!r} implies others in turn; chains are not allowed",
+                    (*loc, "implies", k),
+                )
     for i, seed in enumerate(s.seed):
         if seed.state not in states:
             c.problem(f"seed state {seed.state!r} is not a declared state", (*loc, "seed", i))

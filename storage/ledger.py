@@ -5,7 +5,7 @@ Part of the Store (see storage/store.py). SQL lives here and in the schema only.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection
 from typing import Any
 
 from storage.base import Row, StoreBase
@@ -24,36 +24,36 @@ class LedgerMixin(StoreBase):
             params.append(jurisdiction)
         return self._rows(sql + " order by statuses.event_at, statuses.id", params)
 
-    def current_status(
-        self, subject: str, jurisdiction: str, implies: Mapping[str, Sequence[str]] | None = None
-    ) -> Row | None:
-        """The assertion that holds a pair's current state: the latest non-proposed one,
-        unless it and every assertion since the last other state only restate what that
-        state implies (`implies`: state -> implied states; see rules.ledger.settle)."""
-        sql = """select event_at, state, item_id, source from statuses
-                 where subject = ? and jurisdiction = ? and state != 'proposed'{}
-                 order by event_at desc, id desc limit 1"""
-        rows = self._rows(sql.format(""), [subject, jurisdiction])
-        if not rows or not implies:
-            return rows[0] if rows else None
-        latest = rows[0]
-        weak = sorted({s for implied in implies.values() for s in implied})
-        if latest["state"] not in weak:
-            return latest
+    def status_tail(self, subject: str, jurisdiction: str, weak: Collection[str] = ()) -> list[Row]:
+        """The assertions a pair's current state depends on, in event-time order: the latest
+        non-proposed one whose state is not in `weak` (states another state implies), and
+        after it the latest of each state asserted since (all in `weak`). Without `weak`,
+        just the latest non-proposed assertion. A few rows, however long the ledger."""
+        base = """select id, event_at, state, item_id, source from statuses
+                  where subject = ? and jurisdiction = ? and state != 'proposed'"""
+        weak = sorted(weak)
         marks = ", ".join("?" * len(weak))
         strong = self._rows(
-            sql.format(f" and state not in ({marks})"), [subject, jurisdiction, *weak]
+            base
+            + (f" and state not in ({marks})" if weak else "")
+            + " order by event_at desc, id desc limit 1",
+            [subject, jurisdiction, *weak],
         )
-        if not strong:
-            return latest
+        if not weak:
+            return strong
+        after, params = "", [subject, jurisdiction]
+        if strong:
+            after = " and (event_at > ? or (event_at = ? and id > ?))"
+            params += [strong[0]["event_at"], strong[0]["event_at"], strong[0]["id"]]
         since = self._rows(
-            """select distinct state from statuses
-               where subject = ? and jurisdiction = ? and state != 'proposed'
-               and event_at > ?""",
-            [subject, jurisdiction, strong[0]["event_at"]],
+            f"""select id, event_at, state, item_id, source from (
+                  select *, row_number() over (
+                    partition by state order by event_at desc, id desc) as nth
+                  from ({base}{after}))
+                where nth = 1 order by event_at, id""",
+            params,
         )
-        held = implies.get(strong[0]["state"], ())
-        return strong[0] if all(r["state"] in held for r in since) else latest
+        return strong + since
 
     def asserted_near(
         self, subject: str, jurisdiction: str, state: str, start: str, end: str, item_id: str

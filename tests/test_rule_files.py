@@ -268,3 +268,26 @@ def test_implies_naming_an_unknown_state(tmp_path):
     )
     p = only([path])
     assert p.rule_id == "r1" and "implies" in p.message and "'delisted'" in p.message
+
+
+def test_implies_chains_are_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """\
+        entities:
+          - {id: t, name: T, aliases: [Taliban]}
+          - {id: kz, name: Kazakhstan, aliases: [Kazakhstan]}
+        rules:
+          - id: r1
+            title: One
+            all: ["@t"]
+            status:
+              subject: t
+              jurisdictions: [kz]
+              states: {banned: [banned], delisted: [delisted], recognized: [recognised]}
+              implies: {recognized: [delisted], delisted: [banned]}
+        """,
+    )
+    p = only([path])
+    assert p.rule_id == "r1" and "chains" in p.message and "'delisted'" in p.message

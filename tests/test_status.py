@@ -18,7 +18,7 @@ from conftest import FIXTURES, jsonl, recent, rss, write_config
 
 from monitor.dryrun import InputItem, match_records
 from rules import RuleSet, load
-from rules.ledger import PROPOSED, Assertion, Entry, Ledger, event_time
+from rules.ledger import PROPOSED, Assertion, Entry, Ledger, event_time, settle
 
 RULE = "taliban-legal-status"
 FILES = ("kazakhstan", "russia", "kyrgyzstan", "mixed")
@@ -306,9 +306,14 @@ def test_stored_ledger_and_status_view_keep_the_stronger_state(tmp_path: Path):
         ]  # fmt: skip
     )
     implies = dict(IMPLIES)
-    assert store.current_status("taliban", "russia")["state"] == "delisted"
-    held = store.current_status("taliban", "russia", implies)
-    assert (held["state"], held["source"]) == ("recognized", "s1")
+
+    def current(weak: set[str]) -> str | None:
+        return settle([r["state"] for r in store.status_tail("taliban", "russia", weak)], implies)
+
+    assert current(set()) == "delisted"  # without `implies`: the latest assertion
+    tail = store.status_tail("taliban", "russia", {"delisted"})
+    assert [r["source"] for r in tail] == ["s1", "s4"]  # the recognition, the last restatement
+    assert current({"delisted"}) == "recognized"
     (view,) = ledger_view("taliban", store.status_entries("taliban"), implies)
     assert (view["state"], view["since"][:10]) == ("recognized", "2025-07-03")
     assert ledger_view("taliban", store.status_entries("taliban"))[0]["state"] == "delisted"
@@ -327,7 +332,7 @@ def test_stored_ledger_and_status_view_keep_the_stronger_state(tmp_path: Path):
             }
         ]  # fmt: skip
     )
-    assert store.current_status("taliban", "russia", implies)["state"] == "banned"
+    assert current({"delisted"}) == "banned"
     store.close()
 
 
@@ -581,3 +586,66 @@ def test_default_negation_after_reads_postposed_copulas(tmp_path: Path) -> None:
     assert _states(rules, "Kazakhstan: the Taliban is a terrorist organization.") == {
         ("kazakhstan", "banned")
     }
+
+
+def test_ledger_history_never_raises_a_change():
+    """Back-dated assertions land in history, also where `implies` makes them shift how
+    later ones read: no alert for an article about the past."""
+    ledger = Ledger()
+    ledger.record(_implying("banned", "kazakhstan"), _at(2005, 3), "a")
+    ledger.record(_implying("delisted", "kazakhstan"), _at(2023, 12), "b")
+    assert ledger.record(_implying("recognized", "kazakhstan"), _at(2004), "c") is None
+    assert ledger.current("taliban", "kazakhstan") == "delisted"
+    russia = Ledger()
+    for state, when in (
+        ("banned", _at(2003)),
+        ("delisted", _at(2025, 4)),
+        ("recognized", _at(2025, 7)),
+        ("delisted", _at(2025, 11)),
+    ):
+        russia.record(_implying(state), when, state)
+    assert russia.current("taliban", "russia") == "recognized"
+    # A ban dated October, read in December: history, though it breaks the chain.
+    assert russia.record(_implying("banned"), _at(2025, 10), "late") is None
+    assert russia.current("taliban", "russia") == "delisted"
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_stored_ledger_decides_as_the_whole_history_would(tmp_path: Path, seed: int):
+    """The database path (`ledger_for`: a few rows per pair) decides every assertion as a
+    Ledger holding the pair's whole history, ties in event time included."""
+    import random
+    from types import SimpleNamespace
+
+    from monitor.statuses import ledger_for
+    from storage import Store, parse_ts
+
+    rnd = random.Random(seed)
+    store = Store(tmp_path / "s.db")
+    states = ["banned", "delisted", "recognized", PROPOSED]
+    days = [_at(2025, m) for m in range(1, 7)]
+    published = _at(2030)
+    for t in range(150):
+        j = f"j{t}"
+        rows = []
+        for k in range(rnd.randint(1, 5)):
+            state, at = rnd.choice(states), rnd.choice(days).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+            rows.append(
+                {"subject": "taliban", "jurisdiction": j, "state": state, "target": state,
+                 "event_at": at, "recorded_at": at, "source": "", "seed_key": f"{j}:{k}"}
+            )  # fmt: skip
+        for r in rows:
+            store.add_seeds([r])  # one by one: ids in list order
+        state = rnd.choice(states)
+        a = Assertion("taliban", j, state, state, (), rnd.choice(days).date(), None, IMPLIES)
+        db = ledger_for(store, [SimpleNamespace(assertion=a)])
+        whole = Ledger(implies={"taliban": dict(IMPLIES)})
+        for e in store.status_entries("taliban", j):
+            whole.add("taliban", j, Entry(parse_ts(e["event_at"]), e["state"], None))
+        assert db.current("taliban", j) == whole.current("taliban", j), rows
+        got, want = db.record(a, published, "i"), whole.record(a, published, "i")
+        assert (got and (got.previous, got.state)) == (want and (want.previous, want.state)), (
+            rows,
+            a,
+        )
+    store.close()
