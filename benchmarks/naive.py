@@ -78,8 +78,8 @@ def prepare(item: Any) -> dict[str, NaiveField]:
     texts = {name: html_to_text(getattr(item, name, "") or "") for name in FIELDS}
     out = {}
     for name, text in texts.items():
-        if not text or (name == "content" and text == texts["summary"]):
-            continue
+        if not text:
+            continue  # content that repeats the summary is still a field of its own
         folded = fold(text)
         starts = [m.start() for m in re.finditer(r"\w+", folded)]
         ends = [m.start() for m in _SENTENCE_END.finditer(folded)]

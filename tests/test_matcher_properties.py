@@ -148,6 +148,20 @@ def test_index_agrees_with_naive_reference(book, its):
         assert ids(rs, item) == naive.match_ids(item), item
 
 
+def test_reference_reads_content_that_repeats_the_summary():
+    """A case the property test found: content equal to the summary is a field of its own
+    for a rule that reads content and not summary, in both matchers."""
+    rule = Rule(
+        id="r",
+        title="r",
+        condition=Group(Op.ANY, (parse_term("alpha"),)),
+        fields=("title", "content"),
+    )
+    book = RuleBook(entities=dict(ENTITIES), rules=(rule,))
+    item = Item(title="", summary="alpha", content="alpha")
+    assert ids(RuleSet(book), item) == NaiveMatcher(book).match_ids(item) == ["r"]
+
+
 def _status_book(terms: list[Node], as_leaves: bool) -> RuleBook:
     """A rule whose status spec triggers on `terms`: read only by status extraction (lazy
     terms, their own automaton) or, with `as_leaves`, also rule leaves (the single pass)."""
