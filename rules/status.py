@@ -2,10 +2,12 @@
 Pure: no I/O, no clock.
 
 Extraction reads each sentence that names the subject (or, right after one, refers back to
-it: "the movement"). Every state trigger in it is read on its own:
+it: "the movement"; a summary opening on "The movement ..." under a title naming it). Every
+state trigger in it is read on its own:
 - overlapping triggers: the earliest start wins, then the longest; "recognised X as <a
   terrorist organisation>" is the designation; "removed from the list of <banned
-  organisations>" is one phrase, asserting the later-declared state;
+  organisations>" is one phrase, asserting the later-declared state; a designation after
+  "from <its national> list of" is the list left, a removal;
 - a negation cue a few words before (with no other state's trigger or "still" between),
   or a postposed one (`negation_after`) a few words after in the same clause ("... деп
   танымайды", "... tashkilot emas"), or, in a script written without spaces, one just
