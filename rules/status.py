@@ -2,10 +2,12 @@
 Pure: no I/O, no clock.
 
 Extraction reads each sentence that names the subject (or, right after one, refers back to
-it: "the movement"). Every state trigger in it is read on its own:
+it: "the movement"; a summary opening on "The movement ..." under a title naming it). Every
+state trigger in it is read on its own:
 - overlapping triggers: the earliest start wins, then the longest; "recognised X as <a
   terrorist organisation>" is the designation; "removed from the list of <banned
-  organisations>" is one phrase, asserting the later-declared state;
+  organisations>" is one phrase, asserting the later-declared state; a designation after
+  "from <its national> list of" is the list left, a removal;
 - a negation cue a few words before (with no other state's trigger or "still" between),
   or a postposed one (`negation_after`) a few words after in the same clause ("... деп
   танымайды", "... tashkilot emas"), or, in a script written without spaces, one just
@@ -55,7 +57,13 @@ def _words(text: str) -> tuple[str, ...]:
 # Grammar, not the vocabulary of any state, so it lives here rather than in rule files.
 # Matched as prefixes of folded words (sets: whole words).
 _LIST_NOUNS = _words("list register списк список перечн перечен реестр тізім yxat")
+# ... not the verb: "has never listed them as terrorists" negates a designation.
+_LIST_VERBS = frozenset(_words("listed"))
 _PREDICATIVE = frozenset(_words("as als comme como как качестве"))
+# "<from its national list of> banned organisations": the removal's preposition, then the
+# list it names (a few words: a possessive, an adjective).
+_FROM = frozenset(_words("from off из von aus"))
+_FROM_LIST_GAP = 5
 # The same, postposed: "<terrorist organisation> olarak tanıdı" (the verb comes last).
 _PREDICATIVE_AFTER = frozenset(_words("olarak sifatida deb ретінде деп катары сифатида"))
 _PERSIST = _words(
@@ -64,6 +72,9 @@ _PERSIST = _words(
 )
 # A definite back-reference to an organisation, in the sentence after one naming the subject.
 _ANAPHORS = _words("movement group движени группировк қозғалыс harakat bewegung mouvement")
+# ... or in a summary's first sentence, in its first words, when the title names the subject.
+_ANAPHOR_REACH = 3
+_INDEFINITE = frozenset(_words("a an another one ein eine un une una"))
 # "the Islamic Movement of Uzbekistan" names an organisation, not a jurisdiction.
 _ORG_NOUNS = _words("movement party front brigade army union движени партия партии фронт harakat")
 _OF = frozenset(_words("of de du del des"))
@@ -182,8 +193,10 @@ def extract(p: Prepared, rule: Rule) -> list[Assertion]:
         return []
     out: list[Assertion] = []
     seen: set[tuple[str, str, dt.date | None, int | None]] = set()
+    # A summary opening on "The movement ..." refers to the subject its title names.
+    titled = "title" in p.fields and bool(p.leaf_hits(EntityRef(spec.subject), ("title",)))
     for name in (f for f in rule.fields if f in p.fields):
-        for a in _extract_field(p, spec, name):
+        for a in _extract_field(p, spec, name, titled and name == "summary"):
             # A title and its summary usually say the same thing: one assertion.
             key = (a.jurisdiction, a.state, a.dated, a.month)
             if key not in seen:
@@ -228,12 +241,14 @@ def _dates(words: list[str], lo: int, hi: int) -> list[tuple[int, dt.date | None
     return out
 
 
-def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
+def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> list[Assertion]:
     f = p.fields[name]
     only = (name,)
     words, sent_of = f.words, f.sentence_of_word
     subject_hits = p.leaf_hits(EntityRef(spec.subject), only)
     subject_sents = {sent_of[h[1]] for h in subject_hits}
+    if titled and sent_of and _opens_with_anaphor(words[: bisect.bisect_right(sent_of, 0)]):
+        subject_sents.add(0)  # the title's subject: "The movement was removed from ..."
     subject_ends = {h[2] for h in subject_hits}
     subject_starts = {h[1] for h in subject_hits}
     if not subject_sents:
@@ -285,6 +300,18 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
     out: list[Assertion] = []
     for s in sorted(per_sentence):
         lo, hi = bisect.bisect_left(sent_of, s), bisect.bisect_right(sent_of, s)
+        # A designation named as the list something leaves ("removed Afghanistan's Taliban
+        # <from its national list of banned organisations>", "исключил ... <из
+        # национального списка запрещённых организаций>") is the removal: the state whose
+        # negation it is, read from the preposition on.
+        found = []
+        for rank, state, h in per_sentence[s]:
+            k = _from_list(words, h[1], lo) if state in unnegated else None
+            if k is not None and not is_unspaced(words[h[1]]):
+                state = unnegated[state]
+                rank, h = ranks[state], (h[0], k, h[2])
+            found.append((rank, state, h))
+        per_sentence[s] = found
         triggers = _triggers(per_sentence[s], words)
         hits = [h for _, _, h in triggers]
         readings: list[tuple[_Reading, str, Hit]] = []
@@ -320,11 +347,11 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str) -> list[Assertion]:
                 or _cue_after(f, h, after, hits, hi, h in open_ended)
                 or _cue_inside(f, h, keys.get((state, h), []), inside, _NOT_NEGATING)
                 or _not_yet(h, hits, words, hi)
+                or _negated_modal(modal, negations, lo)
             )
             if neg is not None:
                 said_of_list = any(
-                    w.startswith(_LIST_NOUNS)
-                    or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
+                    _list_noun(w) or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
                     for w in words[min(neg[1], h[1]) : max(neg[2], h[2]) + 1]
                 )
                 if (said_of_list or _no_longer(words, neg, lo)) and state in unnegated:
@@ -405,8 +432,7 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
         ):
             drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
         elif gap <= 1 or (
-            gap <= _PREDICATE_GAP + 1
-            and any(w.startswith(_LIST_NOUNS) for w in words[a[2][2] : b[2][1]])
+            gap <= _PREDICATE_GAP + 1 and any(_list_noun(w) for w in words[a[2][2] : b[2][1]])
         ):
             # One phrase: "removed from the list of <banned organisations>", "террористік
             # ұйымдар тізімінен шығарылды", "off <Kazakhstan's list of> banned
@@ -414,6 +440,42 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
             # removal ends in the list noun). The later-declared state is what it asserts.
             drop.add(a if a[0] < b[0] else b)
     return [t for t in kept if t not in drop]
+
+
+def _opens_with_anaphor(sentence: list[str]) -> bool:
+    """A sentence whose subject is a back-reference: "The movement was ...", "The Islamist
+    group, banned since ...", "Движение исключено ..." (not "Hizb ut-Tahrir, a group ...")."""
+    for k, w in enumerate(sentence[:_ANAPHOR_REACH]):
+        if w.startswith(_ANAPHORS):
+            return k == 0 or sentence[k - 1] not in _INDEFINITE
+    return False
+
+
+def _negated_modal(modal: Hit | None, negations: list[Hit], lo: int) -> Hit | None:
+    """A negation right before the modal cue, however far the trigger is: "has no plans
+    to follow Kazakhstan and Kyrgyzstan in lifting the ban" is not lifting it."""
+    if modal is None:
+        return None
+    for c in negations:
+        if lo <= c[1] and 1 <= modal[1] - c[2] <= 2:
+            return c
+    return None
+
+
+def _list_noun(w: str) -> bool:
+    return w.startswith(_LIST_NOUNS) and w not in _LIST_VERBS
+
+
+def _from_list(words: list[str], t0: int, lo: int) -> int | None:
+    """Where "from <its national> list of" starts, right before a designation at t0: a
+    preposition of removal, a few words, then a list noun one or two words before it."""
+    nouns = [k for k in range(max(lo, t0 - 2), t0) if _list_noun(words[k])]
+    if not nouns:
+        return None
+    for k in range(nouns[0] - 1, max(lo, nouns[0] - _FROM_LIST_GAP) - 1, -1):
+        if words[k] in _FROM:
+            return k
+    return None
 
 
 def _cue(
@@ -590,7 +652,14 @@ def _followed(
     out = []
     for w in range(max(lo, trig[1] - _CUE_WINDOW), trig[1]):
         if words[w].startswith(_FOLLOW):
-            out += [(j, h) for jw, j, h in juris if w < jw <= w + 2 and h[2] < trig[1]]
+            named = [(jw, j, h) for jw, j, h in juris if w < jw and h[2] < trig[1]]
+            # ... and all of a list: "follow Kazakhstan and Kyrgyzstan in lifting the ban"
+            for k, (jw, j, h) in enumerate(named):
+                if k == 0 and jw > w + 2:
+                    break
+                if k > 0 and not set(words[named[k - 1][2][2] + 1 : jw]) <= _AND:
+                    break
+                out.append((j, h))
     return out
 
 
@@ -646,12 +715,18 @@ def _jurisdictions(
         return listed
     best: tuple[int, str, Hit] | None = None
     for w, j, h in in_sentence:
-        possessive = h[2] + 1 < hi and words[h[2] + 1] == "s"
+        # "Moscow's ..." names what follows it, unless that is a list: "no longer appear on
+        # Kyrgyzstan's (updated) list" names the list's owner
+        possessive = (
+            h[2] + 1 < hi
+            and words[h[2] + 1] == "s"
+            and not any(_list_noun(x) for x in words[h[2] + 2 : min(hi, h[2] + 4)])
+        )
         if h in claimed:
             continue
         if h[2] < trig[1]:
             d = trig[1] - h[2]
-        elif w > trig[2] and not possessive:  # "Moscow's ..." names what follows it
+        elif w > trig[2] and not possessive:
             if any(x in _CLAUSE_WORDS for x in words[trig[2] + 1 : w]):
                 continue  # the next clause's subject: "... çıkardıktan sonra Tacikistan"
             d = w - trig[2] + _AFTER_COST
@@ -739,6 +814,9 @@ def _earlier(r: _Reading, win: _Reading) -> bool:
         return True
     if win.dated is None and r.dated is not None:
         return True  # "classed them as terrorists in 2003, lifted the ban in April"
+    if r.dated is None and win.dated is not None and r.month is not None:
+        # "recognised them in July 2025 after lifting the ban in April": that year or before
+        return r.month < win.dated.month
     return r.dated is not None and win.dated is not None and r.dated < win.dated
 
 
