@@ -64,6 +64,14 @@ _PREDICATIVE = frozenset(_words("as als comme como как качестве"))
 # list it names (a few words: a possessive, an adjective).
 _FROM = frozenset(_words("from off из von aus"))
 _FROM_LIST_GAP = 5
+# ... the genitive link of the list to what it holds: "list <of> banned", "Liste <der>".
+_OF_DE = frozenset(_words("der"))
+# ... but not a part taken from it, nor beside it: "an excerpt from", "apart from".
+_NOT_FROM = frozenset(_words("excerpt excerpts extract extracts data copy"))
+# ... and a list beside the point names no status at all: "apart from its list of ...".
+_ASIDE_FROM = frozenset(_words("apart aside far"))
+_ASIDE = -1
+_NOT_FROM_STEMS = _words("auszug auszüg abschrift выписк выдержк")
 # The same, postposed: "<terrorist organisation> olarak tanıdı" (the verb comes last).
 _PREDICATIVE_AFTER = frozenset(_words("olarak sifatida deb ретінде деп катары сифатида"))
 _PERSIST = _words(
@@ -130,6 +138,8 @@ _CLAUSE_WORDS = frozenset(
     # a relative clause: "recognised the government which would ..." is its own predicate
     + _words("which that who qui который которая которое которые")
 )
+# Contrast: "removed them from its list, but Tajikistan ...", "а Таджикистан ...".
+_BUT = frozenset(_words("but while whereas yet а но mais pero sino aber während tandis"))
 _CLAUSE_MARKS = tuple(",;:()،؛，；：")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
@@ -305,14 +315,17 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
         # национального списка запрещённых организаций>") is the removal: the state whose
         # negation it is, read from the preposition on.
         found = []
+        names = [x[2] for x in juris if lo <= x[0] < hi]
         for rank, state, h in per_sentence[s]:
-            k = _from_list(words, h[1], lo) if state in unnegated else None
+            k = _from_list(f, h[1], lo, names) if state in unnegated else None
+            if k == _ASIDE:
+                continue  # "apart from its list of terrorist organisations": no status
             if k is not None and not is_unspaced(words[h[1]]):
                 state = unnegated[state]
                 rank, h = ranks[state], (h[0], k, h[2])
             found.append((rank, state, h))
         per_sentence[s] = found
-        triggers = _triggers(per_sentence[s], words)
+        triggers = _triggers(per_sentence[s], f, names)
         hits = [h for _, _, h in triggers]
         readings: list[tuple[_Reading, str, Hit]] = []
         dates = _attach_dates(hits, _dates(words, lo, hi))
@@ -411,9 +424,12 @@ def _split_cues_of(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], tuple[Term
 _SPLIT_CUES: IdMemo[tuple[Term, ...], tuple[tuple[str, ...], tuple[Term, ...]]] = IdMemo()
 
 
-def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple[int, str, Hit]]:
+def _triggers(
+    found: list[tuple[int, str, Hit]], f: Field, names: list[Hit]
+) -> list[tuple[int, str, Hit]]:
     """The sentence's triggers without overlaps (the earliest start wins, then the longest,
     then the later-declared state), less those that only introduce a predicate."""
+    words = f.words
     kept: list[tuple[int, str, Hit]] = []
     for t in sorted(found, key=lambda x: (x[2][1], x[2][1] - x[2][2], -x[0])):
         if all(t[2][1] > k[2][2] for k in kept):
@@ -431,15 +447,33 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
             w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
         ):
             drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
-        elif gap <= 1 or (
-            gap <= _PREDICATE_GAP + 1 and any(_list_noun(w) for w in words[a[2][2] : b[2][1]])
-        ):
+        elif _one_phrase(f, a[2], b[2], gap, names):
             # One phrase: "removed from the list of <banned organisations>", "террористік
             # ұйымдар тізімінен шығарылды", "off <Kazakhstan's list of> banned
             # organisations", "de sa liste <nationale des> organisations interdites" (the
             # removal ends in the list noun). The later-declared state is what it asserts.
             drop.add(a if a[0] < b[0] else b)
     return [t for t in kept if t not in drop]
+
+
+def _one_phrase(f: Field, a: Hit, b: Hit, gap: int, names: list[Hit]) -> bool:
+    """Triggers a and b as one phrase: adjacent or a word apart, or a list noun between
+    them; a removal ending in its list noun joins only the list's own complement ("de sa
+    liste nationale des ..."), and never across a clause mark, a clause word or a
+    jurisdiction ("removed them from its list, but Tajikistan still bans them")."""
+    words = f.words
+    between = words[a[2] + 1 : b[1]]
+    if gap > _PREDICATE_GAP + 1:
+        return False
+    if any(m in _text_between(f, a, b) for m in _CLAUSE_MARKS):
+        return False
+    if any(w in _CLAUSE_WORDS or w in _BUT for w in between):
+        return False
+    if any(a[2] < n[1] and n[2] < b[1] for n in names):
+        return False
+    if gap <= 1 or any(_list_noun(w) for w in between):
+        return True
+    return _list_noun(words[a[2]]) and any(w in _OF for w in between)
 
 
 def _opens_with_anaphor(sentence: list[str]) -> bool:
@@ -466,16 +500,39 @@ def _list_noun(w: str) -> bool:
     return w.startswith(_LIST_NOUNS) and w not in _LIST_VERBS
 
 
-def _from_list(words: list[str], t0: int, lo: int) -> int | None:
+def _from_list(f: Field, t0: int, lo: int, names: list[Hit]) -> int | None:
     """Where "from <its national> list of" starts, right before a designation at t0: a
-    preposition of removal, a few words, then a list noun one or two words before it."""
-    nouns = [k for k in range(max(lo, t0 - 2), t0) if _list_noun(words[k])]
+    preposition of removal, a few words, then a list noun one or two words before it, in
+    the designation's clause. Not a part taken from a list ("an excerpt from its list of",
+    "Auszug aus dem Register"); `_ASIDE` for "apart from its list of", which says nothing."""
+    words = f.words
+    nouns = [
+        k
+        for k in range(max(lo, t0 - 2), t0)
+        if _list_noun(words[k]) and set(words[k + 1 : t0]) <= _OF | _OF_DE
+    ]
     if not nouns:
         return None
-    for k in range(nouns[0] - 1, max(lo, nouns[0] - _FROM_LIST_GAP) - 1, -1):
+    n = nouns[0]
+    for k in range(n - 1, max(lo, n - _FROM_LIST_GAP) - 1, -1):
         if words[k] in _FROM:
+            if k > lo and words[k - 1] in _ASIDE_FROM:
+                return _ASIDE
+            if (
+                (k > lo and (words[k - 1] in _NOT_FROM or words[k - 1].startswith(_NOT_FROM_STEMS)))
+                or any(
+                    m in _text_between(f, (f.name, k, k), (f.name, t0, t0)) for m in _CLAUSE_MARKS
+                )
+                or any(k < h[1] and h[2] < t0 and not _owner(words, h) for h in names)
+            ):
+                return None
             return k
     return None
+
+
+def _owner(words: list[str], h: Hit) -> bool:
+    """A name as the owner of the list after it: "from Tajikistan's list"."""
+    return h[2] + 1 < len(words) and words[h[2] + 1] == "s"
 
 
 def _cue(
