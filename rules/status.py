@@ -82,7 +82,14 @@ _PERSIST = _words(
 _ANAPHORS = _words("movement group движени группировк қозғалыс harakat bewegung mouvement")
 # ... or in a summary's first sentence, in its first words, when the title names the subject.
 _ANAPHOR_REACH = 3
-_INDEFINITE = frozenset(_words("a an another one ein eine un une una"))
+# ... a definite article, at most one adjective that describes the subject, then the noun
+# and its verb.
+_DEFINITE = frozenset(_words("the die der das le la les l el los las"))
+_ANAPHOR_ADJECTIVES = frozenset(
+    _words("islamist militant radical afghan extremist insurgent fundamentalist hardline")
+    + _words("islamistische radikale radikalislamische islamiste islamista радикальное")
+)
+_QUOTES = tuple("«»\"“”„'‘’")
 # "the Islamic Movement of Uzbekistan" names an organisation, not a jurisdiction.
 _ORG_NOUNS = _words("movement party front brigade army union движени партия партии фронт harakat")
 _OF = frozenset(_words("of de du del des"))
@@ -257,7 +264,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
     words, sent_of = f.words, f.sentence_of_word
     subject_hits = p.leaf_hits(EntityRef(spec.subject), only)
     subject_sents = {sent_of[h[1]] for h in subject_hits}
-    if titled and sent_of and _opens_with_anaphor(words[: bisect.bisect_right(sent_of, 0)]):
+    if titled and sent_of and _opens_with_anaphor(f, bisect.bisect_right(sent_of, 0)):
         subject_sents.add(0)  # the title's subject: "The movement was removed from ..."
     subject_ends = {h[2] for h in subject_hits}
     subject_starts = {h[1] for h in subject_hits}
@@ -476,13 +483,32 @@ def _one_phrase(f: Field, a: Hit, b: Hit, gap: int, names: list[Hit]) -> bool:
     return _list_noun(words[a[2]]) and any(w in _OF for w in between)
 
 
-def _opens_with_anaphor(sentence: list[str]) -> bool:
-    """A sentence whose subject is a back-reference: "The movement was ...", "The Islamist
-    group, banned since ...", "Движение исключено ..." (not "Hizb ut-Tahrir, a group ...")."""
-    for k, w in enumerate(sentence[:_ANAPHOR_REACH]):
-        if w.startswith(_ANAPHORS):
-            return k == 0 or sentence[k - 1] not in _INDEFINITE
-    return False
+def _opens_with_anaphor(f: Field, hi: int) -> bool:
+    """A sentence (words[:hi]) whose subject is a bare definite back-reference: "The
+    movement was ...", "The Islamist group, banned since ...", "Движение исключено ...",
+    "Die Bewegung bleibt ..."; not another organisation named or described ("The Islamic
+    Movement of Uzbekistan", "The IMU group", "The protest movement", "The movement's
+    rival", "Движение «Хизб ут-Тахрир»", "Hizb ut-Tahrir, a group ...")."""
+    words = f.words[:hi]
+    k = next((i for i, w in enumerate(words[:_ANAPHOR_REACH]) if w.startswith(_ANAPHORS)), None)
+    if k is None:
+        return False
+    before = words[:k]
+    if before and before[0] in _DEFINITE:
+        before = before[1:]
+    if len(before) > 1 or any(w not in _ANAPHOR_ADJECTIVES for w in before):
+        return False
+    if k + 1 >= len(words):
+        return True
+    nxt = words[k + 1]
+    start = f.display_span(k + 1, k + 1)[0]
+    gap = f.text[f.display_span(k, k)[1] : start]
+    return not (
+        nxt in _OF
+        or nxt == "s"  # "The movement's rival"
+        or any(q in gap for q in _QUOTES)
+        or f.text[start : start + 1].isupper()  # a name: "The group Hizb ut-Tahrir"
+    )
 
 
 def _negated_modal(modal: Hit | None, negations: list[Hit], lo: int) -> Hit | None:
