@@ -668,7 +668,8 @@ def _own_act(f: Field, trig: Hit, subject_ends: set[int], subject_starts: set[in
     ):
         return True
     k = trig[1] - 1
-    if k in subject_ends and _text_between(f, (f.name, k, k), trig).strip() in _HYPHENS:
+    # exactly a hyphen: a spaced dash opens an aside ("The Taliban – banned in Russia –")
+    if k in subject_ends and _text_between(f, (f.name, k, k), trig) in _HYPHENS:
         return True
     w = f.words[trig[1]]
     if k in subject_ends and w in _ACTIVE and trig[1] == trig[2]:
