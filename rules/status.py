@@ -156,6 +156,13 @@ _UNSPACED_LISTS = ("名单", "清单")
 # "no longer", "nicht mehr", "ne ... plus" (after the cue); "больше не", "ya no" (before)
 _LONGER_AFTER = frozenset(_words("longer mehr plus"))
 _LONGER_BEFORE = frozenset(_words("больше более ya"))
+# A negated doubt or denial affirms what follows: "no longer doubts they are terrorists".
+_DOUBT = frozenset(
+    _words("doubt doubts doubted deny denies denied dispute disputes disputed")
+    + _words("bezweifelt bezweifeln zweifelt zweifeln bestreitet bestreiten doute doutent")
+    + _words("conteste contestent duda dudan niega niegan сомневается сомневаются")
+    + _words("отрицает отрицают оспаривает оспаривают")
+)
 # The subject's own act, right after it: "Taliban designate(s) a governor", "have banned".
 _ACTIVE = frozenset(
     _words("designate designates ban bans outlaw outlaws proscribe proscribes blacklist")
@@ -369,12 +376,16 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _not_yet(h, hits, words, hi)
                 or _negated_modal(modal, negations, lo)
             )
+            if neg is not None and any(
+                w in _DOUBT for w in words[max(lo, neg[1] - 1) : neg[1]] + words[neg[2] + 1 : h[1]]
+            ):
+                neg = None  # "no longer doubts they are terrorists": the doubt is negated
             if neg is not None:
                 said_of_list = any(
                     _list_noun(w) or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
                     for w in words[min(neg[1], h[1]) : max(neg[2], h[2]) + 1]
                 )
-                if (said_of_list or _no_longer(words, neg, lo)) and state in unnegated:
+                if (said_of_list or _no_longer(words, neg, lo, h[1])) and state in unnegated:
                     state = unnegated[state]
                 elif spec.negated.get(state, "none") == "none":
                     continue
@@ -628,13 +639,22 @@ def _cue_inside(
     return None
 
 
-def _no_longer(words: list[str], cue: Hit, lo: int) -> bool:
+def _no_longer(words: list[str], cue: Hit, lo: int, t0: int) -> bool:
     """A negation that says a state ended: "no longer considers them terrorists", "not any
     longer", "nicht mehr", "ne considère plus", "больше не считает", "ya no": the state
-    whose negation it is (a ban: delisted)."""
-    nxt = words[cue[2] + 1 : cue[2] + 3]
+    whose negation it is (a ban: delisted). Not "non plus" (not ... either) nor "mehr als"
+    other than before the trigger ("nie mehr als einmal": never more than once)."""
+    for i in range(cue[2] + 1, min(cue[2] + 3, t0)):
+        w = words[i]
+        if w not in _LONGER_AFTER:
+            continue
+        if w == "plus" and words[i - 1] == "non":
+            continue
+        if w == "mehr" and i + 1 < len(words) and words[i + 1] == "als" and i + 2 != t0:
+            continue
+        return True
     prev = words[cue[1] - 1] if cue[1] - 1 >= lo else ""
-    return not _LONGER_AFTER.isdisjoint(nxt) or prev in _LONGER_BEFORE
+    return prev in _LONGER_BEFORE
 
 
 def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:
@@ -811,8 +831,11 @@ def _jurisdictions(
         if h[2] < trig[1]:
             d = trig[1] - h[2]
         elif w > trig[2] and not possessive:
-            if any(x in _CLAUSE_WORDS for x in words[trig[2] + 1 : w]):
-                continue  # the next clause's subject: "... çıkardıktan sonra Tacikistan"
+            if any(x in _CLAUSE_WORDS for x in words[trig[2] + 1 : w]) or any(
+                m in _text_between(f, trig, h) for m in _CLAUSE_MARKS
+            ):
+                continue  # the next clause's subject: "... çıkardıktan sonra Tacikistan",
+                # "... als Terrororganisation ein, Tadschikistan schon"
             d = w - trig[2] + _AFTER_COST
         elif w > trig[2]:
             continue
