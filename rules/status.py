@@ -366,7 +366,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _cue_inside(f, h, keys.get((state, h), []), _HYPOTHETICAL_UNSPACED)
             ) is not None and modal is None:
                 continue  # asked or supposed, not said ("asked the court whether to" is)
-            followed = _followed(h, juris, words, lo)
+            followed = _followed(h, juris, f, lo)
             for j, jh in followed:
                 readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
             neg = (
@@ -750,9 +750,13 @@ def _in_org_name(words: list[str], w: int) -> bool:
 
 
 def _followed(
-    trig: Hit, juris: list[tuple[int, str, Hit]], words: list[str], lo: int
+    trig: Hit, juris: list[tuple[int, str, Hit]], f: Field, lo: int
 ) -> list[tuple[str, Hit]]:
-    """Jurisdictions that "follow ... in <trigger>" names as having done it already."""
+    """Jurisdictions that "follow ... in <trigger>" names as having done it already. A
+    comma before the conjunction ends the list unless it already had a comma-joined pair
+    ("follow Kazakhstan, Kyrgyzstan, and Uzbekistan"): "will follow Kazakhstan, and
+    Tajikistan will keep the ban" starts another clause."""
+    words = f.words
     out = []
     for w in range(max(lo, trig[1] - _CUE_WINDOW), trig[1]):
         if words[w].startswith(_FOLLOW):
@@ -761,7 +765,14 @@ def _followed(
             for k, (jw, j, h) in enumerate(named):
                 if k == 0 and jw > w + 2:
                     break
-                if k > 0 and not set(words[named[k - 1][2][2] + 1 : jw]) <= _AND:
+                gap = words[named[k - 1][2][2] + 1 : jw] if k > 0 else []
+                if k > 0 and not set(gap) <= _AND:
+                    break
+                if (
+                    k == 1
+                    and gap
+                    and any(m in _text_between(f, named[0][2], h) for m in _CLAUSE_MARKS)
+                ):
                     break
                 out.append((j, h))
     return out
@@ -909,9 +920,21 @@ def _compete(readings: list[tuple[_Reading, str, Hit]]) -> list[tuple[_Reading, 
         pool = [x for x in states.values() if x[0].persists] or list(states.values())
         win = max(pool, key=lambda x: (x[0].rank, x[0].state != PROPOSED))[0]
         for r, jh in sorted(states.values(), key=lambda x: x[0].hit[1]):
-            if r is win or _earlier(r, win):
+            if r is win:
                 out.append((r, j, jh))
+            elif _earlier(r, win):
+                out.append((_dated_by(r, win), j, jh))
     return out
+
+
+def _dated_by(r: _Reading, win: _Reading) -> _Reading:
+    """A month named without a year, before the winner's full date, is in the winner's year
+    (or the year before, for a later month): "lifted the ban in December 2023, eight months
+    after a court upheld it in April" is April 2023, not the April before publication."""
+    if r.dated is not None or r.month is None or win.dated is None:
+        return r
+    year = win.dated.year - (r.month > win.dated.month)
+    return replace(r, dated=dt.date(year, r.month, 1), month=None)
 
 
 def _earlier(r: _Reading, win: _Reading) -> bool:
