@@ -405,8 +405,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 readings.append((r, j, jh))
         implies = tuple((k, v) for k, v in spec.implies.items())
         for r, j, jh in _compete(readings):
-            found = [(r.hit, "term", "trigger"), (jh, "entity", j)]
-            ev = evidence(p, found)
+            cited = [(r.hit, "term", "trigger"), (jh, "entity", j)]
+            ev = evidence(p, cited)
             out.append(Assertion(spec.subject, j, r.state, r.target, ev, r.dated, r.month, implies))
     return out
 
