@@ -64,6 +64,14 @@ _PREDICATIVE = frozenset(_words("as als comme como как качестве"))
 # list it names (a few words: a possessive, an adjective).
 _FROM = frozenset(_words("from off из von aus"))
 _FROM_LIST_GAP = 5
+# ... the genitive link of the list to what it holds: "list <of> banned", "Liste <der>".
+_OF_DE = frozenset(_words("der"))
+# ... but not a part taken from it, nor beside it: "an excerpt from", "apart from".
+_NOT_FROM = frozenset(_words("excerpt excerpts extract extracts data copy"))
+# ... and a list beside the point names no status at all: "apart from its list of ...".
+_ASIDE_FROM = frozenset(_words("apart aside far"))
+_ASIDE = -1
+_NOT_FROM_STEMS = _words("auszug auszüg abschrift выписк выдержк")
 # The same, postposed: "<terrorist organisation> olarak tanıdı" (the verb comes last).
 _PREDICATIVE_AFTER = frozenset(_words("olarak sifatida deb ретінде деп катары сифатида"))
 _PERSIST = _words(
@@ -74,7 +82,14 @@ _PERSIST = _words(
 _ANAPHORS = _words("movement group движени группировк қозғалыс harakat bewegung mouvement")
 # ... or in a summary's first sentence, in its first words, when the title names the subject.
 _ANAPHOR_REACH = 3
-_INDEFINITE = frozenset(_words("a an another one ein eine un une una"))
+# ... a definite article, at most one adjective that describes the subject, then the noun
+# and its verb.
+_DEFINITE = frozenset(_words("the die der das le la les l el los las"))
+_ANAPHOR_ADJECTIVES = frozenset(
+    _words("islamist militant radical afghan extremist insurgent fundamentalist hardline")
+    + _words("islamistische radikale radikalislamische islamiste islamista радикальное")
+)
+_QUOTES = tuple("«»\"“”„'‘’")
 # "the Islamic Movement of Uzbekistan" names an organisation, not a jurisdiction.
 _ORG_NOUNS = _words("movement party front brigade army union движени партия партии фронт harakat")
 _OF = frozenset(_words("of de du del des"))
@@ -130,6 +145,8 @@ _CLAUSE_WORDS = frozenset(
     # a relative clause: "recognised the government which would ..." is its own predicate
     + _words("which that who qui который которая которое которые")
 )
+# Contrast: "removed them from its list, but Tajikistan ...", "а Таджикистан ...".
+_BUT = frozenset(_words("but while whereas yet а но mais pero sino aber während tandis"))
 _CLAUSE_MARKS = tuple(",;:()،؛，；：")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
@@ -139,6 +156,13 @@ _UNSPACED_LISTS = ("名单", "清单")
 # "no longer", "nicht mehr", "ne ... plus" (after the cue); "больше не", "ya no" (before)
 _LONGER_AFTER = frozenset(_words("longer mehr plus"))
 _LONGER_BEFORE = frozenset(_words("больше более ya"))
+# A negated doubt or denial affirms what follows: "no longer doubts they are terrorists".
+_DOUBT = frozenset(
+    _words("doubt doubts doubted deny denies denied dispute disputes disputed")
+    + _words("bezweifelt bezweifeln zweifelt zweifeln bestreitet bestreiten doute doutent")
+    + _words("conteste contestent duda dudan niega niegan сомневается сомневаются")
+    + _words("отрицает отрицают оспаривает оспаривают")
+)
 # The subject's own act, right after it: "Taliban designate(s) a governor", "have banned".
 _ACTIVE = frozenset(
     _words("designate designates ban bans outlaw outlaws proscribe proscribes blacklist")
@@ -247,7 +271,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
     words, sent_of = f.words, f.sentence_of_word
     subject_hits = p.leaf_hits(EntityRef(spec.subject), only)
     subject_sents = {sent_of[h[1]] for h in subject_hits}
-    if titled and sent_of and _opens_with_anaphor(words[: bisect.bisect_right(sent_of, 0)]):
+    if titled and sent_of and _opens_with_anaphor(f, bisect.bisect_right(sent_of, 0)):
         subject_sents.add(0)  # the title's subject: "The movement was removed from ..."
     subject_ends = {h[2] for h in subject_hits}
     subject_starts = {h[1] for h in subject_hits}
@@ -305,14 +329,17 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
         # национального списка запрещённых организаций>") is the removal: the state whose
         # negation it is, read from the preposition on.
         found = []
+        names = [x[2] for x in juris if lo <= x[0] < hi]
         for rank, state, h in per_sentence[s]:
-            k = _from_list(words, h[1], lo) if state in unnegated else None
+            k = _from_list(f, h[1], lo, names) if state in unnegated else None
+            if k == _ASIDE:
+                continue  # "apart from its list of terrorist organisations": no status
             if k is not None and not is_unspaced(words[h[1]]):
                 state = unnegated[state]
                 rank, h = ranks[state], (h[0], k, h[2])
             found.append((rank, state, h))
         per_sentence[s] = found
-        triggers = _triggers(per_sentence[s], words)
+        triggers = _triggers(per_sentence[s], f, names)
         hits = [h for _, _, h in triggers]
         readings: list[tuple[_Reading, str, Hit]] = []
         dates = _attach_dates(hits, _dates(words, lo, hi))
@@ -339,7 +366,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _cue_inside(f, h, keys.get((state, h), []), _HYPOTHETICAL_UNSPACED)
             ) is not None and modal is None:
                 continue  # asked or supposed, not said ("asked the court whether to" is)
-            followed = _followed(h, juris, words, lo)
+            followed = _followed(h, juris, f, lo)
             for j, jh in followed:
                 readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
             neg = (
@@ -349,12 +376,16 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _not_yet(h, hits, words, hi)
                 or _negated_modal(modal, negations, lo)
             )
+            if neg is not None and any(
+                w in _DOUBT for w in words[max(lo, neg[1] - 1) : neg[1]] + words[neg[2] + 1 : h[1]]
+            ):
+                neg = None  # "no longer doubts they are terrorists": the doubt is negated
             if neg is not None:
                 said_of_list = any(
                     _list_noun(w) or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
                     for w in words[min(neg[1], h[1]) : max(neg[2], h[2]) + 1]
                 )
-                if (said_of_list or _no_longer(words, neg, lo)) and state in unnegated:
+                if (said_of_list or _no_longer(words, neg, lo, h[1])) and state in unnegated:
                     state = unnegated[state]
                 elif spec.negated.get(state, "none") == "none":
                     continue
@@ -374,8 +405,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 readings.append((r, j, jh))
         implies = tuple((k, v) for k, v in spec.implies.items())
         for r, j, jh in _compete(readings):
-            found = [(r.hit, "term", "trigger"), (jh, "entity", j)]
-            ev = evidence(p, found)
+            cited = [(r.hit, "term", "trigger"), (jh, "entity", j)]
+            ev = evidence(p, cited)
             out.append(Assertion(spec.subject, j, r.state, r.target, ev, r.dated, r.month, implies))
     return out
 
@@ -411,9 +442,12 @@ def _split_cues_of(terms: tuple[Term, ...]) -> tuple[tuple[str, ...], tuple[Term
 _SPLIT_CUES: IdMemo[tuple[Term, ...], tuple[tuple[str, ...], tuple[Term, ...]]] = IdMemo()
 
 
-def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple[int, str, Hit]]:
+def _triggers(
+    found: list[tuple[int, str, Hit]], f: Field, names: list[Hit]
+) -> list[tuple[int, str, Hit]]:
     """The sentence's triggers without overlaps (the earliest start wins, then the longest,
     then the later-declared state), less those that only introduce a predicate."""
+    words = f.words
     kept: list[tuple[int, str, Hit]] = []
     for t in sorted(found, key=lambda x: (x[2][1], x[2][1] - x[2][2], -x[0])):
         if all(t[2][1] > k[2][2] for k in kept):
@@ -431,9 +465,7 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
             w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
         ):
             drop.add(a)  # "recognised X as <a terrorist organisation>": the predicate says it
-        elif gap <= 1 or (
-            gap <= _PREDICATE_GAP + 1 and any(_list_noun(w) for w in words[a[2][2] : b[2][1]])
-        ):
+        elif _one_phrase(f, a[2], b[2], gap, names):
             # One phrase: "removed from the list of <banned organisations>", "террористік
             # ұйымдар тізімінен шығарылды", "off <Kazakhstan's list of> banned
             # organisations", "de sa liste <nationale des> organisations interdites" (the
@@ -442,13 +474,52 @@ def _triggers(found: list[tuple[int, str, Hit]], words: list[str]) -> list[tuple
     return [t for t in kept if t not in drop]
 
 
-def _opens_with_anaphor(sentence: list[str]) -> bool:
-    """A sentence whose subject is a back-reference: "The movement was ...", "The Islamist
-    group, banned since ...", "Движение исключено ..." (not "Hizb ut-Tahrir, a group ...")."""
-    for k, w in enumerate(sentence[:_ANAPHOR_REACH]):
-        if w.startswith(_ANAPHORS):
-            return k == 0 or sentence[k - 1] not in _INDEFINITE
-    return False
+def _one_phrase(f: Field, a: Hit, b: Hit, gap: int, names: list[Hit]) -> bool:
+    """Triggers a and b as one phrase: adjacent or a word apart, or a list noun between
+    them; a removal ending in its list noun joins only the list's own complement ("de sa
+    liste nationale des ..."), and never across a clause mark, a clause word or a
+    jurisdiction ("removed them from its list, but Tajikistan still bans them")."""
+    words = f.words
+    between = words[a[2] + 1 : b[1]]
+    if gap > _PREDICATE_GAP + 1:
+        return False
+    if any(m in _text_between(f, a, b) for m in _CLAUSE_MARKS):
+        return False
+    if any(w in _CLAUSE_WORDS or w in _BUT for w in between):
+        return False
+    if any(a[2] < n[1] and n[2] < b[1] for n in names):
+        return False
+    if gap <= 1 or any(_list_noun(w) for w in between):
+        return True
+    return _list_noun(words[a[2]]) and any(w in _OF for w in between)
+
+
+def _opens_with_anaphor(f: Field, hi: int) -> bool:
+    """A sentence (words[:hi]) whose subject is a bare definite back-reference: "The
+    movement was ...", "The Islamist group, banned since ...", "Движение исключено ...",
+    "Die Bewegung bleibt ..."; not another organisation named or described ("The Islamic
+    Movement of Uzbekistan", "The IMU group", "The protest movement", "The movement's
+    rival", "Движение «Хизб ут-Тахрир»", "Hizb ut-Tahrir, a group ...")."""
+    words = f.words[:hi]
+    k = next((i for i, w in enumerate(words[:_ANAPHOR_REACH]) if w.startswith(_ANAPHORS)), None)
+    if k is None:
+        return False
+    before = words[:k]
+    if before and before[0] in _DEFINITE:
+        before = before[1:]
+    if len(before) > 1 or any(w not in _ANAPHOR_ADJECTIVES for w in before):
+        return False
+    if k + 1 >= len(words):
+        return True
+    nxt = words[k + 1]
+    start = f.display_span(k + 1, k + 1)[0]
+    gap = f.text[f.display_span(k, k)[1] : start]
+    return not (
+        nxt in _OF
+        or nxt == "s"  # "The movement's rival"
+        or any(q in gap for q in _QUOTES)
+        or f.text[start : start + 1].isupper()  # a name: "The group Hizb ut-Tahrir"
+    )
 
 
 def _negated_modal(modal: Hit | None, negations: list[Hit], lo: int) -> Hit | None:
@@ -466,16 +537,39 @@ def _list_noun(w: str) -> bool:
     return w.startswith(_LIST_NOUNS) and w not in _LIST_VERBS
 
 
-def _from_list(words: list[str], t0: int, lo: int) -> int | None:
+def _from_list(f: Field, t0: int, lo: int, names: list[Hit]) -> int | None:
     """Where "from <its national> list of" starts, right before a designation at t0: a
-    preposition of removal, a few words, then a list noun one or two words before it."""
-    nouns = [k for k in range(max(lo, t0 - 2), t0) if _list_noun(words[k])]
+    preposition of removal, a few words, then a list noun one or two words before it, in
+    the designation's clause. Not a part taken from a list ("an excerpt from its list of",
+    "Auszug aus dem Register"); `_ASIDE` for "apart from its list of", which says nothing."""
+    words = f.words
+    nouns = [
+        k
+        for k in range(max(lo, t0 - 2), t0)
+        if _list_noun(words[k]) and set(words[k + 1 : t0]) <= _OF | _OF_DE
+    ]
     if not nouns:
         return None
-    for k in range(nouns[0] - 1, max(lo, nouns[0] - _FROM_LIST_GAP) - 1, -1):
+    n = nouns[0]
+    for k in range(n - 1, max(lo, n - _FROM_LIST_GAP) - 1, -1):
         if words[k] in _FROM:
+            if k > lo and words[k - 1] in _ASIDE_FROM:
+                return _ASIDE
+            if (
+                (k > lo and (words[k - 1] in _NOT_FROM or words[k - 1].startswith(_NOT_FROM_STEMS)))
+                or any(
+                    m in _text_between(f, (f.name, k, k), (f.name, t0, t0)) for m in _CLAUSE_MARKS
+                )
+                or any(k < h[1] and h[2] < t0 and not _owner(words, h) for h in names)
+            ):
+                return None
             return k
     return None
+
+
+def _owner(words: list[str], h: Hit) -> bool:
+    """A name as the owner of the list after it: "from Tajikistan's list"."""
+    return h[2] + 1 < len(words) and words[h[2] + 1] == "s"
 
 
 def _cue(
@@ -545,13 +639,22 @@ def _cue_inside(
     return None
 
 
-def _no_longer(words: list[str], cue: Hit, lo: int) -> bool:
+def _no_longer(words: list[str], cue: Hit, lo: int, t0: int) -> bool:
     """A negation that says a state ended: "no longer considers them terrorists", "not any
     longer", "nicht mehr", "ne considère plus", "больше не считает", "ya no": the state
-    whose negation it is (a ban: delisted)."""
-    nxt = words[cue[2] + 1 : cue[2] + 3]
+    whose negation it is (a ban: delisted). Not "non plus" (not ... either) nor "mehr als"
+    other than before the trigger ("nie mehr als einmal": never more than once)."""
+    for i in range(cue[2] + 1, min(cue[2] + 3, t0)):
+        w = words[i]
+        if w not in _LONGER_AFTER:
+            continue
+        if w == "plus" and words[i - 1] == "non":
+            continue
+        if w == "mehr" and i + 1 < len(words) and words[i + 1] == "als" and i + 2 != t0:
+            continue
+        return True
     prev = words[cue[1] - 1] if cue[1] - 1 >= lo else ""
-    return not _LONGER_AFTER.isdisjoint(nxt) or prev in _LONGER_BEFORE
+    return prev in _LONGER_BEFORE
 
 
 def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:
@@ -585,7 +688,8 @@ def _own_act(f: Field, trig: Hit, subject_ends: set[int], subject_starts: set[in
     ):
         return True
     k = trig[1] - 1
-    if k in subject_ends and _text_between(f, (f.name, k, k), trig).strip() in _HYPHENS:
+    # exactly a hyphen: a spaced dash opens an aside ("The Taliban – banned in Russia –")
+    if k in subject_ends and _text_between(f, (f.name, k, k), trig) in _HYPHENS:
         return True
     w = f.words[trig[1]]
     if k in subject_ends and w in _ACTIVE and trig[1] == trig[2]:
@@ -646,9 +750,13 @@ def _in_org_name(words: list[str], w: int) -> bool:
 
 
 def _followed(
-    trig: Hit, juris: list[tuple[int, str, Hit]], words: list[str], lo: int
+    trig: Hit, juris: list[tuple[int, str, Hit]], f: Field, lo: int
 ) -> list[tuple[str, Hit]]:
-    """Jurisdictions that "follow ... in <trigger>" names as having done it already."""
+    """Jurisdictions that "follow ... in <trigger>" names as having done it already. A
+    comma before the conjunction ends the list unless it already had a comma-joined pair
+    ("follow Kazakhstan, Kyrgyzstan, and Uzbekistan"): "will follow Kazakhstan, and
+    Tajikistan will keep the ban" starts another clause."""
+    words = f.words
     out = []
     for w in range(max(lo, trig[1] - _CUE_WINDOW), trig[1]):
         if words[w].startswith(_FOLLOW):
@@ -657,7 +765,14 @@ def _followed(
             for k, (jw, j, h) in enumerate(named):
                 if k == 0 and jw > w + 2:
                     break
-                if k > 0 and not set(words[named[k - 1][2][2] + 1 : jw]) <= _AND:
+                gap = words[named[k - 1][2][2] + 1 : jw] if k > 0 else []
+                if k > 0 and not set(gap) <= _AND:
+                    break
+                if (
+                    k == 1
+                    and gap
+                    and any(m in _text_between(f, named[0][2], h) for m in _CLAUSE_MARKS)
+                ):
                     break
                 out.append((j, h))
     return out
@@ -727,8 +842,11 @@ def _jurisdictions(
         if h[2] < trig[1]:
             d = trig[1] - h[2]
         elif w > trig[2] and not possessive:
-            if any(x in _CLAUSE_WORDS for x in words[trig[2] + 1 : w]):
-                continue  # the next clause's subject: "... çıkardıktan sonra Tacikistan"
+            if any(x in _CLAUSE_WORDS for x in words[trig[2] + 1 : w]) or any(
+                m in _text_between(f, trig, h) for m in _CLAUSE_MARKS
+            ):
+                continue  # the next clause's subject: "... çıkardıktan sonra Tacikistan",
+                # "... als Terrororganisation ein, Tadschikistan schon"
             d = w - trig[2] + _AFTER_COST
         elif w > trig[2]:
             continue
@@ -802,9 +920,21 @@ def _compete(readings: list[tuple[_Reading, str, Hit]]) -> list[tuple[_Reading, 
         pool = [x for x in states.values() if x[0].persists] or list(states.values())
         win = max(pool, key=lambda x: (x[0].rank, x[0].state != PROPOSED))[0]
         for r, jh in sorted(states.values(), key=lambda x: x[0].hit[1]):
-            if r is win or _earlier(r, win):
+            if r is win:
                 out.append((r, j, jh))
+            elif _earlier(r, win):
+                out.append((_dated_by(r, win), j, jh))
     return out
+
+
+def _dated_by(r: _Reading, win: _Reading) -> _Reading:
+    """A month named without a year, before the winner's full date, is in the winner's year
+    (or the year before, for a later month): "lifted the ban in December 2023, eight months
+    after a court upheld it in April" is April 2023, not the April before publication."""
+    if r.dated is not None or r.month is None or win.dated is None:
+        return r
+    year = win.dated.year - (r.month > win.dated.month)
+    return replace(r, dated=dt.date(year, r.month, 1), month=None)
 
 
 def _earlier(r: _Reading, win: _Reading) -> bool:

@@ -19,6 +19,7 @@ from conftest import FIXTURES, jsonl, recent, rss, write_config
 from monitor.dryrun import InputItem, match_records
 from rules import RuleSet, load
 from rules.ledger import PROPOSED, Assertion, Entry, Ledger, event_time, settle
+from rules.status import extract
 
 RULE = "taliban-legal-status"
 FILES = ("kazakhstan", "russia", "kyrgyzstan", "mixed")
@@ -346,6 +347,24 @@ def test_event_time_uses_a_named_date_or_month_before_publication():
     assert event_time(december, dt.datetime(2024, 5, 29, tzinfo=dt.UTC)) == _at(2023, 12)
     # The item's own month is the item's date.
     assert event_time(Assertion("t", "r", "s", "s", (), None, 7), published) == published
+
+
+def test_a_month_without_a_year_before_a_dated_winner_takes_its_year():
+    """ "lifted its ban in December 2023, eight months after a court upheld it in April": the
+    April is 2023's, not the latest April before publication (which would be a false change)."""
+    rule = ruleset().book.rule(RULE)
+    item = InputItem(
+        id="x",
+        title="Kazakhstan lifted its ban on the Taliban in December 2023, eight months after a "
+        "court upheld the ban in April",
+        summary="",
+        published="2026-11-20T00:00:00+00:00",
+    )
+    found = {(a.state, a.dated, a.month) for a in extract(ruleset().prepare(item), rule)}
+    assert found == {
+        ("delisted", dt.date(2023, 12, 1), None),
+        ("banned", dt.date(2023, 4, 1), None),
+    }
 
 
 # -- end to end ----------------------------------------------------------------------------
