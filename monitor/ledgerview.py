@@ -5,31 +5,25 @@ Pure. No I/O.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
 from itertools import groupby
 from typing import Any
 
-_PROPOSED = "proposed"
+from rules.ledger import Implies, settle_at
 
 
 def ledger_view(
-    subject: str, rows: list[dict[str, Any]], implies: Mapping[str, Sequence[str]] | None = None
+    subject: str, rows: list[dict[str, Any]], implies: Implies | None = None
 ) -> list[dict[str, Any]]:
     """One record per jurisdiction: current state (latest non-proposed by event time, unless
-    it only restates what the state before implies: see rules.ledger.settle), since when,
+    it only restates what the state before implies: rules.ledger.settle_at), since when,
     and every assertion with its source. `rows` are in event-time order."""
-    implies = implies or {}
     out = []
     keyed = sorted(rows, key=lambda r: (r["jurisdiction"], r["event_at"], r["id"]))
     for jurisdiction, group in groupby(keyed, key=lambda r: r["jurisdiction"]):
         history = list(group)
-        current = None
-        since = None
-        for r in history:
-            if r["state"] == _PROPOSED or r["state"] in implies.get(current or "", ()):
-                continue
-            if r["state"] != current:
-                current, since = r["state"], r["event_at"]
+        at = settle_at([r["state"] for r in history], implies or {})
+        current = None if at is None else history[at]["state"]
+        since = None if at is None else history[at]["event_at"]
         out.append(
             {
                 "subject": subject,

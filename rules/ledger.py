@@ -20,16 +20,26 @@ PROPOSED = "proposed"
 Implies = Mapping[str, Sequence[str]]
 
 
-def settle(states: Iterable[str], implies: Implies) -> str | None:
-    """The current state after `states`, in event-time order: the latest one not proposed,
-    except that a state the current one implies restates it (after a recognition, "lifted
-    the ban" is no change) and leaves it standing."""
+def settle_at(states: Sequence[str], implies: Implies) -> int | None:
+    """Where the current state after `states` (in event-time order) took hold: the index of
+    the first of its run. The current state is the latest one not proposed, except that a
+    state the current one implies restates it (after a recognition, "lifted the ban" is no
+    change) and leaves it standing."""
     current: str | None = None
-    for state in states:
+    at: int | None = None
+    for i, state in enumerate(states):
         if state == PROPOSED or (current is not None and state in implies.get(current, ())):
             continue
-        current = state
-    return current
+        if state != current:
+            current, at = state, i
+    return at
+
+
+def settle(states: Iterable[str], implies: Implies) -> str | None:
+    """The current state after `states`, in event-time order (see settle_at)."""
+    seq = list(states)
+    at = settle_at(seq, implies)
+    return None if at is None else seq[at]
 
 
 @dataclass(frozen=True)
