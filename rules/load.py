@@ -91,6 +91,7 @@ class StatusSchema(_Strict):
     negated: dict[str, str] = Field(default_factory=dict)
     seed: list[SeedSchema] = Field(default_factory=list)
     implies: dict[str, list[str]] = Field(default_factory=dict)
+    others: list[str] = Field(default_factory=list)
 
 
 FieldName = Literal["title", "summary", "content"]
@@ -353,6 +354,7 @@ def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:
         negated=dict(s.negated),
         seeds=tuple(Seed(x.jurisdiction, x.state, x.date, x.source) for x in s.seed),
         implies={k: tuple(v) for k, v in s.implies.items()},
+        others=tuple(s.others),
     )
 
 
@@ -509,7 +511,7 @@ def _check_references(
     for rule in rules:
         refs = {n.entity_id for n in _walk(rule.condition) if isinstance(n, EntityRef)}
         if rule.status:
-            refs |= {rule.status.subject, *rule.status.jurisdictions}
+            refs |= {rule.status.subject, *rule.status.jurisdictions, *rule.status.others}
             refs |= {s.jurisdiction for s in rule.status.seeds}
         for ref in sorted(refs - set(entities)):
             problems.append(

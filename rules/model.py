@@ -120,6 +120,10 @@ class StatusSpec:
     # States a stronger state already holds: after a recognition, "lifted the ban" restates
     # it, and is no change of state (state -> the states it implies).
     implies: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    # Entities whose own states a sentence may name beside the subject's ("Russia lifted
+    # its ban on the Taliban, while Hamas remains banned"): a trigger they are the subject
+    # of asserts nothing about `subject`.
+    others: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -170,6 +170,25 @@ _ACTIVE = frozenset(
 )
 _HAVE = frozenset(_words("have has had"))
 _HYPHENS = ("-", "\u2010", "\u2011", "\u2013")
+# Another group named as a trigger's subject (`_others_state`): right before it, with only
+# these auxiliaries between ("Hamas remains banned", "ХАМАС по-прежнему запрещён", "die Hamas
+# bleibt verboten"); listed with the subject when joined by a comma or one of _LIST_JOINS, at
+# most _LIST_GAP words after it, with only _LIST_WORDS between. An object ("hosted Hamas and
+# then recognised the Taliban") or a finished clause is not the trigger's subject.
+_OTHER_GAP = 4
+_SUBJECT_AUX = frozenset(
+    _words("remain remains remained is are was were still also has have had been being")
+    + _words("остается остаётся остаются оставался по-прежнему также является был была были")
+    + _words("bleibt bleiben blieb ist sind war waren weiterhin noch auch")
+    + _words("reste restent est sont était toujours sigue siguen es son está están hâlâ")
+)
+_LIST_GAP = 4
+_LIST_JOINS = frozenset(
+    _words("and or as well и или также und oder et ou y o ve ile va ва و 和 与 及")
+)
+_LIST_WORDS = _LIST_JOINS | frozenset(_words("the die der das les la le los las , «"))
+_LIST_STRIP = ",«»\"'“”„()"
+_DASHES = (" - ", " \u2013 ", " \u2014 ", "\u2014")
 _ACTIVE_PERFECT = frozenset(_words("designated banned outlawed proscribed blacklisted"))
 # "in April", "since December": a month named without a year (needs the preposition: "may").
 _DATE_PREPS = frozenset(_words("in since by until в во с im seit en depuis desde au"))
@@ -281,6 +300,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
         lo, hi = bisect.bisect_left(sent_of, s), bisect.bisect_right(sent_of, s)
         if s - 1 in subject_sents and any(w.startswith(_ANAPHORS) for w in words[lo:hi]):
             subject_sents.add(s)
+    groups = [h for o in spec.others for h in p.leaf_hits(EntityRef(o), only)]
     juris = sorted(
         (h[1], j, h)
         for j in spec.jurisdictions
@@ -348,6 +368,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
         for rank, state, h in triggers:
             if _own_act(f, h, subject_ends, subject_starts):
                 continue  # "Taliban-designated ambassador", "designated by the Taliban"
+            if _others_state(f, h, subject_hits, groups, lo):
+                continue  # "..., while Hamas remains banned": another group's state
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
@@ -695,6 +717,32 @@ def _own_act(f: Field, trig: Hit, subject_ends: set[int], subject_starts: set[in
     if k in subject_ends and w in _ACTIVE and trig[1] == trig[2]:
         return True  # a verb alone; "Taliban ban remains" is the noun's own trigger
     return k - 1 in subject_ends and f.words[k] in _HAVE and w in _ACTIVE_PERFECT
+
+
+def _others_state(f: Field, trig: Hit, subject: list[Hit], others: list[Hit], lo: int) -> bool:
+    """Another group as the trigger's subject: named just before it in its clause, nearer
+    than the subject ("..., while Hamas remains banned", "die Hamas bleibt verboten"), and
+    not listed with the subject ("the Taliban and Hamas remain banned") nor set off in an
+    aside ("the Taliban, like Hamas, are banned")."""
+    before = [g for g in others if lo <= g[1] and g[2] < trig[1] and trig[1] - g[2] <= _OTHER_GAP]
+    if not before:
+        return False
+    g = max(before, key=lambda h: h[2])
+    if any(g[2] < s[1] and s[2] < trig[1] for s in subject):
+        return False  # the subject is nearer
+    if any(w not in _SUBJECT_AUX for w in f.words[g[2] + 1 : trig[1]]):
+        return False  # not the trigger's subject: an object, or a clause of its own
+    if any(m in _text_between(f, g, trig) for m in (*_CLAUSE_MARKS, *_DASHES)):
+        return False  # an aside or a clause of its own ends before the trigger
+    for s in subject:
+        if s[2] < g[1] and g[1] - s[2] <= _LIST_GAP:
+            between = _text_between(f, s, g)
+            words = [w.strip(_LIST_STRIP) for w in between.lower().split()]
+            if ("," in between or any(w in _LIST_JOINS for w in words)) and all(
+                not w or w in _LIST_WORDS for w in words
+            ):
+                return False  # listed with the subject
+    return True
 
 
 def _asks(f: Field, lo: int, hi: int) -> Hit | None:
