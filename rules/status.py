@@ -720,18 +720,17 @@ def _own_act(f: Field, trig: Hit, subject_ends: set[int], subject_starts: set[in
 
 
 def _others_state(f: Field, trig: Hit, subject: list[Hit], others: list[Hit], lo: int) -> bool:
-    """Another group as the trigger's subject: named just before it in its clause, nearer
-    than the subject ("..., while Hamas remains banned", "die Hamas bleibt verboten"), and
-    not listed with the subject ("the Taliban and Hamas remain banned") nor set off in an
-    aside ("the Taliban, like Hamas, are banned")."""
+    """Another group as the trigger's subject: named just before it in its clause with only
+    auxiliaries between ("..., while Hamas remains banned", "die Hamas bleibt verboten"; so
+    the subject is not between them either), and not listed with the subject ("the Taliban
+    and Hamas remain banned") nor set off in an aside ("the Taliban, like Hamas, are
+    banned")."""
     before = [g for g in others if lo <= g[1] and g[2] < trig[1] and trig[1] - g[2] <= _OTHER_GAP]
     if not before:
         return False
     g = max(before, key=lambda h: h[2])
-    if any(g[2] < s[1] and s[2] < trig[1] for s in subject):
-        return False  # the subject is nearer
     if any(w not in _SUBJECT_AUX for w in f.words[g[2] + 1 : trig[1]]):
-        return False  # not the trigger's subject: an object, or a clause of its own
+        return False  # not the trigger's subject: an object, a clause of its own, the subject
     if any(m in _text_between(f, g, trig) for m in (*_CLAUSE_MARKS, *_DASHES)):
         return False  # an aside or a clause of its own ends before the trigger
     for s in subject:
