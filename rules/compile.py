@@ -221,6 +221,8 @@ class Compiled:
     )
     _heads: Counter[tuple[int, str]] = field(default_factory=Counter)
     _plans: IdMemo[tuple[Term, ...], TermPlan] = field(default_factory=IdMemo)
+    # while building: compiled leaves by id of the leaf, with the leaf
+    _leaf_programs: dict[int, tuple[Node, tuple[Any, ...]]] = field(default_factory=dict)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -343,21 +345,6 @@ class Compiled:
             return self.regex(node.pattern)
         raise TypeError(node)
 
-    def trigger(self, node: Node) -> set[int] | None:
-        """Atoms of which at least one is present whenever `node` holds; None if no such set."""
-        clauses = self.clauses(node)
-        if not clauses:
-            return None
-        best: frozenset[int] = min(clauses, key=_size)
-        return set(best)
-
-    def clauses(self, node: Node) -> list[frozenset[int]]:
-        """Atom sets that each meet the item's atoms whenever `node` holds (may be none).
-
-        Regex atoms never appear: their hits are found only when a rule asks for them.
-        """
-        return _clauses(self.program(node))
-
     def program(self, node: Node) -> tuple[Any, ...]:
         """A condition as nested tuples the matcher walks without isinstance tests:
         (LEAF, atom, kind, value, is_regex) or (op, children, within, leaf atoms, others,
@@ -396,12 +383,20 @@ class Compiled:
                 leaves,
                 node.fields,
             )
+        # Rules share their leaves (rules.load parses each distinct term once): one compiled
+        # leaf per leaf object, also for `_clauses`, which remembers leaves the same way.
+        got = self._leaf_programs.get(id(node))
+        if got is not None and got[0] is node:
+            return got[1]
         atom = self.leaf_atom(node)
         if isinstance(node, Term):
-            return (LEAF, atom, "term", node.text, False)
-        if isinstance(node, EntityRef):
-            return (LEAF, atom, "entity", node.entity_id, False)
-        return (LEAF, atom, "regex", node.pattern, True)
+            prog = (LEAF, atom, "term", node.text, False)
+        elif isinstance(node, EntityRef):
+            prog = (LEAF, atom, "entity", node.entity_id, False)
+        else:
+            prog = (LEAF, atom, "regex", node.pattern, True)
+        self._leaf_programs[id(node)] = (node, prog)
+        return prog
 
 
 def _size(clause: frozenset[int]) -> int:
@@ -412,7 +407,7 @@ def _clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
     """`Compiled.clauses` of a compiled condition (see `Compiled.program`)."""
     op = prog[0]
     if op == LEAF:
-        return [] if prog[4] else [frozenset({prog[1]})]
+        return _leaf_clauses(prog)
     if op == NONE:
         return []
     per_child = [_clauses(c) for c in prog[1]]
@@ -422,6 +417,15 @@ def _clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
     if not per_child or any(not cs for cs in per_child):
         return [] if per_child else [frozenset()]
     return [frozenset().union(*(min(cs, key=_size) for cs in per_child))]
+
+
+@lru_cache(maxsize=1 << 16)
+def _leaf_clause(atom: int) -> frozenset[int]:
+    return frozenset({atom})
+
+
+def _leaf_clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
+    return [] if prog[4] else [_leaf_clause(prog[1])]
 
 
 def _leaves(node: Node) -> list[Node]:
@@ -521,5 +525,5 @@ def _compile(book: RuleBook) -> Compiled:
         )
         c.lazy_entries = [tuple(c.lazy_keys[k]) for k in lazy_keys]
     # only the automata are needed from here on
-    c.keys, c.unspaced_keys, c.lazy_keys = {}, {}, {}
+    c.keys, c.unspaced_keys, c.lazy_keys, c._leaf_programs = {}, {}, {}, {}
     return c

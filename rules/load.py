@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
@@ -201,6 +202,10 @@ def _locate(raw: Any, loc: tuple[Any, ...]) -> tuple[str | None, str | None, str
 # --- conversion ---------------------------------------------------------------------------
 
 
+# Rule sets repeat their terms (the same "visit*" in hundreds of rules): each distinct text
+# is parsed once and the rules share the one immutable Term, which compiles once too
+# (`Compiled.program` remembers leaves by identity).
+@lru_cache(maxsize=1 << 16)
 def parse_term(text: str) -> Term:
     """Term syntax: `=exact words`, `prefix*` on any word, or plain words that inflect."""
     mode = Mode.INFLECT
@@ -215,6 +220,9 @@ def parse_term(text: str) -> Term:
             prefixes.add(len(words) + len(parts) - 1)
         words.extend(parts)
     return Term(text=text, words=tuple(words), mode=mode, prefixes=frozenset(prefixes))
+
+
+_entity_ref = lru_cache(maxsize=1 << 16)(EntityRef)
 
 
 class _Converter:
@@ -232,7 +240,7 @@ class _Converter:
     def node(self, value: Any, loc: tuple[Any, ...]) -> Node | None:
         if isinstance(value, str):
             if value.startswith("@"):
-                return EntityRef(value[1:])
+                return _entity_ref(value[1:])
             if value.startswith("re:"):
                 try:
                     re.compile(value[3:])
