@@ -164,45 +164,46 @@ class _Memo(dict[str, _V]):
         return value
 
 
-def _scan_run(run: str) -> str:
-    """A run of lowered text that fold changes -> the folded run with every character that
-    is not a word character made a space. A run with a character of an unspaced script is
-    noted in _UNSPACED_RUNS."""
-    folded = run.translate(_FOLD)
-    # Cleared on its own schedule: a run looked up earlier in the same text stays noted.
-    if len(_UNSPACED_RUNS) >= _MEMO_MAX:
-        _UNSPACED_RUNS.clear()
-    if UNSPACED_RE.search(folded):
-        _UNSPACED_RUNS.add(run)
-    return "".join(ch if ch.isalnum() or ch == "_" else " " for ch in folded)
+def _scan_char(ch: str) -> str:
+    """A lowered character -> what it folds to, with every character that is not a word
+    character made a space."""
+    return "".join(c if c.isalnum() or c == "_" else " " for c in _FOLD[ord(ch)])
 
 
-def _unchanged_class() -> str:
-    """A regex class of the non-ASCII word characters of common spaced scripts that fold
-    leaves as they are once lowered (Cyrillic а-я, Kazakh ә, Arabic letters...): text
-    made of them needs no per-character work."""
-    keep = [
-        c
+class _CharScan(dict[str, tuple[str, bool, bool]]):
+    """A lowered non-ASCII character -> (`_scan_char`, whether it folds to a character of an
+    unspaced script, whether what it folds to is folded further by a second pass): computed
+    on first sight. Bounded: a text may hold any of a million characters."""
+
+    def __missing__(self, ch: str) -> tuple[str, bool, bool]:
+        rep = _scan_char(ch)
+        # Compatibility ligatures ("ﯹ") fold to letters that fold again ("ى" -> "ي"): as
+        # the characters of a text are folded once each, they are replaced last.
+        again = any(not c.isascii() and c != ch and _scan_char(c) != c for c in rep)
+        value = (rep, UNSPACED_RE.search(_FOLD[ord(ch)]) is not None, again)
+        if len(self) >= _MEMO_MAX:
+            self.clear()
+        self[ch] = value
+        return value
+
+
+def _kept() -> frozenset[str]:
+    """The non-ASCII word characters of common spaced scripts that fold leaves as they are
+    once lowered (Cyrillic а-я, Kazakh ә, Greek, Arabic, Devanagari letters): text made
+    of them needs no per-character work."""
+    return frozenset(
+        chr(c)
         for lo, hi in ((0x0370, 0x03FF), (0x0400, 0x052F), (0x0590, 0x06FF), (0x0900, 0x097F))
         for c in range(lo, hi + 1)
         if chr(c).isalnum() and chr(c).lower() == chr(c) and _FOLD[c] == chr(c)
-    ]
-    # As ranges: the regex engine tests a character against each item of a class in turn.
-    ranges: list[list[int]] = []
-    for c in keep:
-        if ranges and ranges[-1][1] == c - 1:
-            ranges[-1][1] = c
-        else:
-            ranges.append([c, c])
-    return "".join(f"{chr(lo)}-{chr(hi)}" if hi > lo else chr(lo) for lo, hi in ranges)
+    )
 
 
 _MEMO_MAX = 100_000
 _RUNS = _Memo(lambda run: run.translate(_FOLD))  # non-ASCII run -> folded run
-_SCAN = _Memo(_scan_run)
-_UNSPACED_RUNS: set[str] = set()
-# Runs of lowered text that fold may change: not ASCII, not an unchanged letter.
-_NEEDS_FOLD = re.compile(f"([^\x00-\x7f{_unchanged_class()}]+)")
+_CHARS = _CharScan()
+_KEPT = _kept()
+_ASCII_BYTES = bytes(range(0x80))
 
 
 def fold(text: str) -> str:
@@ -223,19 +224,33 @@ def fold_joined(text: str) -> tuple[bytes, bool]:
 
     Fold is per character and no separator (ASCII non-word character, whitespace) folds to
     a word character, so the words of fold(text) are the words of each folded token. The
-    text is lowered in C; only the runs fold changes beyond that (accented letters, ё,
-    typographic quotes) are looked up, once each; then ASCII non-word bytes become spaces
-    and split/join leaves one space between words, all in C, on bytes: the automaton
-    reads UTF-8.
+    text is lowered in C; each distinct character fold changes beyond that (accented
+    letters, ё, typographic quotes) is replaced throughout with str.replace, also in C (a
+    regex pass over the text cost more than all the rest); then ASCII non-word bytes become
+    spaces and split/join leaves one space between words, all in C, on bytes: the
+    automaton reads UTF-8.
     """
-    if text.isascii():
-        words = text.lower().encode().translate(_ASCII_WORDS).split()
-        return b" " + b" ".join(words) + b" ", False
-    parts = _NEEDS_FOLD.split(text.lower())
-    runs = parts[1::2]
-    parts[1::2] = map(_SCAN.__getitem__, runs)
-    unspaced = bool(_UNSPACED_RUNS) and not _UNSPACED_RUNS.isdisjoint(runs)
-    raw = "".join(parts).encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
+    low = text.lower()
+    if low.isascii():
+        return b" " + b" ".join(low.encode().translate(_ASCII_WORDS).split()) + b" ", False
+    # The distinct non-ASCII characters, found in C: the UTF-8 bytes without the ASCII ones.
+    chars = set(
+        low.encode("utf-8", "surrogatepass")
+        .translate(None, _ASCII_BYTES)
+        .decode("utf-8", "surrogatepass")
+    )
+    unspaced = False
+    last: list[tuple[str, str]] = []
+    for ch in chars - _KEPT:
+        rep, in_unspaced, again = _CHARS[ch]
+        unspaced = unspaced or in_unspaced
+        if again:
+            last.append((ch, rep))
+        elif rep != ch:
+            low = low.replace(ch, rep)
+    for ch, rep in last:
+        low = low.replace(ch, rep)
+    raw = low.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
     return b" " + b" ".join(raw.split()) + b" ", unspaced
 
 
