@@ -63,6 +63,16 @@ _PREDICATIVE = frozenset(_words("as als comme como как качестве"))
 # "<from its national list of> banned organisations": the removal's preposition, then the
 # list it names (a few words: a possessive, an adjective).
 _FROM = frozenset(_words("from off из von aus"))
+# A name as the passive subject of a removal is the one removed, not the remover: "China
+# (was) removed from the list of top investors", "Uzbek firm delisted from ...", "Китай
+# исключён из ...". Only auxiliaries, or one noun the name qualifies, between them.
+_REMOVED = frozenset(
+    _words("removed delisted dropped excluded struck deleted erased omitted")
+    + _words("исключен исключена исключено исключены исключён")
+)
+# ... a subject named after such words starts a clause or a phrase of its own, not the object
+_NOT_OBJECT = frozenset(_words("as while after when since because by for and but of in with"))
+_PASSIVE_AUX = frozenset(_words("was were is are has have had been be being got gets был была было были"))
 _FROM_LIST_GAP = 5
 # ... the genitive link of the list to what it holds: "list <of> banned", "Liste <der>".
 _OF_DE = frozenset(_words("der"))
@@ -314,6 +324,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
     inside_modals, spaced_modals = _SPLIT_CUES.get(spec.modality, _split_cues_of)
     modals = [h for hits in p.terms_hits(spaced_modals, only) for h in hits]
     modals_after = [h for hits in p.terms_hits(spec.modality_after, only) for h in hits]
+    # A negation inside a modal cue is part of it: "should never have lifted the ban".
+    negations = [h for h in negations if not any(m[1] <= h[1] and h[2] <= m[2] for m in modals)]
     conditionals = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL]
     conditionals += [
         (w, i, i + 1)
@@ -423,6 +435,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
             )
             r = _Reading(ranks[target], state, target, h, persists, full, month)
             own = [x for x in juris if x[2] not in {jh for _, jh in followed}]
+            if any(lo <= x[0] < hi and _patient(f, x[2], h, subject_hits, hi) for x in own):
+                continue  # "China removed from the list of ...": a removal of that name
             for j, jh in _jurisdictions(f, h, own, lo, hi, raw):
                 readings.append((r, j, jh))
         implies = tuple((k, v) for k, v in spec.implies.items())
@@ -553,6 +567,36 @@ def _negated_modal(modal: Hit | None, negations: list[Hit], lo: int) -> Hit | No
         if lo <= c[1] and 1 <= modal[1] - c[2] <= 2:
             return c
     return None
+
+
+def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> bool:
+    """The name as the passive subject of a removal trigger ("China removed from the list
+    of top investors"): what is removed, so not the jurisdiction that removes. Without an
+    auxiliary, the subject named after the list as its object makes it active ("Kazakhstan
+    removed from its list of banned groups the Taliban movement")."""
+    words = f.words
+    k = trig[1]
+    if words[k] in _FROM and k > 0:
+        k -= 1  # the trigger is the list phrase: "removed <from the list>"
+    if words[k] not in _REMOVED or k + 1 >= len(words) or words[k + 1] not in _FROM:
+        return False
+    if not name[2] < k:
+        return False
+    starts = {s[1] for s in subject}
+    gap = words[name[2] + 1 : k]
+    if gap and gap[0] not in _PASSIVE_AUX and name[2] + 1 not in starts:
+        gap = gap[1:]  # a noun the name qualifies: "Uzbek firm removed from"
+    if not all(w in _PASSIVE_AUX for w in gap):
+        return False
+    if any(w in _PASSIVE_AUX for w in gap):
+        return True
+    return not any(
+        k < s[1] < hi
+        and words[s[1] - 1] not in _NOT_OBJECT
+        and (s[2] + 1 >= len(words) or words[s[2] + 1] != "s")
+        and not any(m in _text_between(f, trig, s) for m in _CLAUSE_MARKS)
+        for s in subject
+    )
 
 
 def _list_noun(w: str) -> bool:

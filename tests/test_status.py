@@ -668,3 +668,46 @@ def test_stored_ledger_decides_as_the_whole_history_would(tmp_path: Path, seed: 
             a,
         )
     store.close()
+
+
+def _shipped_states(text: str) -> set[tuple[str, str]]:
+    from types import SimpleNamespace
+
+    rules = ruleset()
+    p = rules.prepare(SimpleNamespace(title="", summary=text, content=""))
+    return {(a.jurisdiction, a.state) for a in extract(p, rules.book.rule(RULE))}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the negation is part of the modal cue: judged after the fact, no new act
+        ("Kazakhstan should never have lifted the ban on the Taliban.", {("kazakhstan", "proposed")}),
+        ("Kyrgyzstan should not have removed the Taliban from the list.", {("kyrgyzstan", "proposed")}),
+        # a negation of its own still negates
+        ("Kazakhstan did not remove the Taliban from the list.", {("kazakhstan", "banned")}),
+    ],
+)
+def test_a_negation_inside_a_modal_cue_does_not_negate(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a name as the passive subject of a removal is what is removed
+        ("China was removed from the list of the Taliban's top investors.", set()),
+        ("Uzbek firm delisted from the Taliban's list of contractors, Kazakhstan said.", set()),
+        ("Китай исключён из списка крупнейших инвесторов, сообщили талибы.", set()),
+        # the Taliban removed, by or from a state
+        ("The Taliban were removed from Kazakhstan's list of banned organisations.", {("kazakhstan", "delisted")}),
+        ("Kazakhstan has removed the Taliban from its list.", {("kazakhstan", "delisted")}),
+        # without an auxiliary, the Taliban named after the list are the object
+        (
+            "Kazakhstan removed from its list of banned organisations the Taliban movement.",
+            {("kazakhstan", "delisted")},
+        ),
+    ],
+)
+def test_a_name_removed_from_a_list_is_not_the_remover(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
