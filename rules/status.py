@@ -371,7 +371,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 rank, h = ranks[state], (h[0], k, h[2])
             found.append((rank, state, h))
         per_sentence[s] = found
-        triggers = _triggers(per_sentence[s], f, names)
+        triggers = _triggers(per_sentence[s], f, names, unnegated)
         hits = [h for _, _, h in triggers]
         readings: list[tuple[_Reading, str, Hit]] = []
         dates = _attach_dates(hits, _dates(words, lo, hi))
@@ -479,10 +479,11 @@ _SPLIT_CUES: IdMemo[tuple[Term, ...], tuple[tuple[str, ...], tuple[Term, ...]]] 
 
 
 def _triggers(
-    found: list[tuple[int, str, Hit]], f: Field, names: list[Hit]
+    found: list[tuple[int, str, Hit]], f: Field, names: list[Hit], removes: dict[str, str]
 ) -> list[tuple[int, str, Hit]]:
     """The sentence's triggers without overlaps (the earliest start wins, then the longest,
-    then the later-declared state), less those that only introduce a predicate."""
+    then the later-declared state), less those that only introduce a predicate. `removes`
+    maps a state to the one that ends it (banned: delisted)."""
     words = f.words
     kept: list[tuple[int, str, Hit]] = []
     for t in sorted(found, key=lambda x: (x[2][1], x[2][1] - x[2][2], -x[0])):
@@ -497,6 +498,12 @@ def _triggers(
         gap = b[2][1] - a[2][2] - 1
         if 1 <= gap <= _PREDICATE_GAP and words[a[2][2] + 1] in _PREDICATIVE_AFTER:
             drop.add(b)  # "<terör örgütü> olarak tanıdı": the predicate says it
+        elif (
+            removes.get(b[1]) == a[1]
+            and gap <= _PREDICATE_GAP + 2
+            and any(w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1])
+        ):
+            drop.add(b)  # after a removal, what is removed: "delisted X as a banned group"
         elif gap <= _PREDICATE_GAP and any(
             w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
         ):

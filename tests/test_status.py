@@ -711,3 +711,17 @@ def test_a_negation_inside_a_modal_cue_does_not_negate(text: str, expected: set)
 )
 def test_a_name_removed_from_a_list_is_not_the_remover(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # after a removal, the predicate is what is removed
+        ("Kazakhstan delisted the Taliban as a banned organisation in December 2023.", {("kazakhstan", "delisted")}),
+        ("Kazakhstan lifted the Taliban's status as a banned organisation.", {("kazakhstan", "delisted")}),
+        # after a designation, the predicate says it
+        ("Kazakhstan recognised the Taliban as a terrorist organisation in 2005.", {("kazakhstan", "banned")}),
+    ],
+)
+def test_a_designation_after_a_removal_is_what_is_removed(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
