@@ -70,6 +70,12 @@ _REMOVED = frozenset(
     _words("removed delisted dropped excluded struck deleted erased omitted")
     + _words("исключен исключена исключено исключены исключён")
 )
+# "the ban on <X>": X within these words after the preposition, past determiners and a
+# possessive name ("on Afghanistan's Taliban"), or the ban is on something else.
+_BAN_NOUNS = frozenset(_words("ban запрет"))
+_BAN_ON = frozenset(_words("on against на"))
+_BAN_OBJECT_REACH = 4
+_ACTIVITY = _words("activit operation деятельност")
 # ... a subject named after such words starts a clause or a phrase of its own, not the object
 _NOT_OBJECT = frozenset(_words("as while after when since because by for and but of in with"))
 _PASSIVE_AUX = frozenset(_words("was were is are has have had been be being got gets был была было были"))
@@ -380,6 +386,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
         for rank, state, h in triggers:
             if _own_act(f, h, subject_ends, subject_starts):
                 continue  # "Taliban-designated ambassador", "designated by the Taliban"
+            if _ban_on_another(words, h, subject_starts, hi):
+                continue  # "upheld the ban on Meta", "запрет на ввоз": a ban on something else
             if _others_state(f, h, subject_hits, groups, lo):
                 continue  # "..., while Hamas remains banned": another group's state
             target = state
@@ -604,6 +612,24 @@ def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> boo
         and not any(m in _text_between(f, trig, s) for m in _CLAUSE_MARKS)
         for s in subject
     )
+
+
+def _ban_on_another(words: list[str], trig: Hit, subject_starts: set[int], hi: int) -> bool:
+    """A trigger ending in the ban noun whose object follows it and is not the subject, a
+    back-reference to it or its activities: "upheld the ban on Meta", "lifted its ban on
+    fruit imports", "сняла запрет на ввоз"."""
+    k = trig[2] + 1
+    if words[trig[2]] not in _BAN_NOUNS or k >= hi or words[k] not in _BAN_ON:
+        return False
+    for i in range(k + 1, min(hi, k + 1 + _BAN_OBJECT_REACH)):
+        w = words[i]
+        if w in _CLAUSE_WORDS:
+            break
+        if i in subject_starts or w.startswith(_ACTIVITY):
+            return False
+        if w.startswith(_ANAPHORS) and words[i - 1] in _DEFINITE:
+            return False  # "the movement", not "the Group 24 opposition movement"
+    return k + 1 < hi
 
 
 def _list_noun(w: str) -> bool:

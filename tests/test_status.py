@@ -725,3 +725,20 @@ def test_a_name_removed_from_a_list_is_not_the_remover(text: str, expected: set)
 )
 def test_a_designation_after_a_removal_is_what_is_removed(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the ban's object is named and is something else
+        ("A Moscow court upheld the ban on Meta, and a Taliban delegation arrived.", set()),
+        ("Tajikistan maintained the ban on Group 24 opposition movement, Taliban officials noted.", set()),
+        # the Taliban, the movement, their activities
+        ("Russia lifted the ban on the Taliban in April.", {("russia", "delisted")}),
+        ("Russia suspended the ban on the activities of the Taliban.", {("russia", "delisted")}),
+        ("Tajikistan maintained the ban on the movement, Taliban officials noted.", {("tajikistan", "banned")}),
+        ("Россия сняла запрет на «Талибан».", {("russia", "delisted")}),
+    ],
+)
+def test_a_ban_on_something_else_is_not_theirs(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
