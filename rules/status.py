@@ -76,6 +76,7 @@ _BAN_NOUNS = frozenset(_words("ban запрет"))
 _BAN_ON = frozenset(_words("on against на"))
 _BAN_OBJECT_REACH = 4
 _ACTIVITY = _words("activit operation деятельност")
+_THEM = frozenset(_words("them it их него нее неё"))
 # ... a subject named after such words starts a clause or a phrase of its own, not the object
 _NOT_OBJECT = frozenset(_words("as while after when since because by for and but of in with"))
 _PASSIVE_AUX = frozenset(_words("was were is are has have had been be being got gets был была было были"))
@@ -164,6 +165,7 @@ _CLAUSE_WORDS = frozenset(
 # Contrast: "removed them from its list, but Tajikistan ...", "а Таджикистан ...".
 _BUT = frozenset(_words("but while whereas yet а но mais pero sino aber während tandis"))
 _CLAUSE_MARKS = tuple(",;:()،؛，；：")
+_SEMICOLONS = tuple(";؛；")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
@@ -616,7 +618,7 @@ def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> boo
 
 def _ban_on_another(words: list[str], trig: Hit, subject_starts: set[int], hi: int) -> bool:
     """A trigger ending in the ban noun whose object follows it and is not the subject, a
-    back-reference to it or its activities: "upheld the ban on Meta", "lifted its ban on
+    back-reference to it ("the movement", "them") or its activities: "upheld the ban on Meta", "lifted its ban on
     fruit imports", "сняла запрет на ввоз"."""
     k = trig[2] + 1
     if words[trig[2]] not in _BAN_NOUNS or k >= hi or words[k] not in _BAN_ON:
@@ -625,7 +627,7 @@ def _ban_on_another(words: list[str], trig: Hit, subject_starts: set[int], hi: i
         w = words[i]
         if w in _CLAUSE_WORDS:
             break
-        if i in subject_starts or w.startswith(_ACTIVITY):
+        if i in subject_starts or w.startswith(_ACTIVITY) or w in _THEM:
             return False
         if w.startswith(_ANAPHORS) and words[i - 1] in _DEFINITE:
             return False  # "the movement", not "the Group 24 opposition movement"
@@ -757,8 +759,8 @@ def _no_longer(words: list[str], cue: Hit, lo: int, t0: int) -> bool:
 
 
 def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:
-    """The cues whose clause is the trigger's: no clause mark between them followed by a
-    jurisdiction before the trigger (a clause with its own subject: "ООН не считает их
+    """The cues whose clause is the trigger's: no semicolon between them, nor a clause mark
+    followed by a jurisdiction before the trigger (a clause with its own subject: "ООН не считает их
     террористами, Казахстан исключил их"); "will not, unlike Moscow, recognise" keeps it."""
     out = []
     for c in cues:
@@ -767,6 +769,8 @@ def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[
             continue
         start = f.display_span(c[1], c[2])[1]
         between = f.text[start : f.display_span(trig[1], trig[2])[0]]
+        if any(m in between for m in _SEMICOLONS):
+            continue  # a semicolon ends the cue's clause: "plans to expand trade; it removed"
         mark = max(between.rfind(m) for m in _CLAUSE_MARKS)
         if mark < 0 or not any(
             c[2] < n[1] and n[2] < trig[1] and f.display_span(n[1], n[2])[0] > start + mark

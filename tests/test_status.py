@@ -742,3 +742,17 @@ def test_a_designation_after_a_removal_is_what_is_removed(text: str, expected: s
 )
 def test_a_ban_on_something_else_is_not_theirs(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a semicolon ends the cue's clause
+        ("Kazakhstan plans to expand trade; it removed the Taliban from its list in 2023.", {("kazakhstan", "delisted")}),
+        ("Kazakhstan plans to remove the Taliban from its list.", {("kazakhstan", "proposed")}),
+        # the ban on "them" is on the Taliban
+        ("The Taliban said Russia had lifted the ban on them.", {("russia", "delisted")}),
+    ],
+)
+def test_a_cue_does_not_cross_a_semicolon(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
