@@ -69,7 +69,12 @@ _FROM = frozenset(_words("from off из von aus"))
 _REMOVED = frozenset(
     _words("removed delisted dropped excluded struck deleted erased omitted")
     + _words("исключен исключена исключено исключены исключён")
+    + _words("retiré retirée retirés retirées radié radiée radiés radiées exclu exclue")
+    + _words("retirado retirada retirados retiradas excluido excluida eliminado eliminada")
 )
+_PATIENT_FROM = _FROM | frozenset(_words("de del"))
+# German passive: the name right before "wurde(n)", the trigger later in its clause.
+_WURDE = frozenset(_words("wurde wurden"))
 # "the ban on <X>": X within these words after the preposition, past determiners and a
 # possessive name ("on Afghanistan's Taliban"), or the ban is on something else.
 _BAN_NOUNS = frozenset(_words("ban запрет"))
@@ -79,7 +84,10 @@ _ACTIVITY = _words("activit operation деятельност")
 _THEM = frozenset(_words("them it их него нее неё"))
 # ... a subject named after such words starts a clause or a phrase of its own, not the object
 _NOT_OBJECT = frozenset(_words("as while after when since because by for and but of in with"))
-_PASSIVE_AUX = frozenset(_words("was were is are has have had been be being got gets был была было были"))
+_PASSIVE_AUX = frozenset(
+    _words("was were is are has have had been be being got gets был была было были")
+    + _words("a été ont est sont fue fueron ha han sido")
+)
 _FROM_LIST_GAP = 5
 # ... the genitive link of the list to what it holds: "list <of> banned", "Liste <der>".
 _OF_DE = frozenset(_words("der"))
@@ -592,10 +600,16 @@ def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> boo
     auxiliary, the subject named after the list as its object makes it active ("Kazakhstan
     removed from its list of banned groups the Taliban movement")."""
     words = f.words
+    if (
+        name[2] + 1 < trig[1]
+        and words[name[2] + 1] in _WURDE
+        and not any(m in _text_between(f, name, trig) for m in _CLAUSE_MARKS)
+    ):
+        return True  # "China wurde von der Liste ... gestrichen"
     k = trig[1]
     if words[k] in _FROM and k > 0:
         k -= 1  # the trigger is the list phrase: "removed <from the list>"
-    if words[k] not in _REMOVED or k + 1 >= len(words) or words[k + 1] not in _FROM:
+    if words[k] not in _REMOVED or k + 1 >= len(words) or words[k + 1] not in _PATIENT_FROM:
         return False
     if not name[2] < k:
         return False

@@ -699,6 +699,11 @@ def test_a_negation_inside_a_modal_cue_does_not_negate(text: str, expected: set)
         ("China was removed from the list of the Taliban's top investors.", set()),
         ("Uzbek firm delisted from the Taliban's list of contractors, Kazakhstan said.", set()),
         ("Китай исключён из списка крупнейших инвесторов, сообщили талибы.", set()),
+        ("La Chine a été retirée de la liste des investisseurs, selon les talibans.", set()),
+        ("China fue retirada de la lista de inversores, según los talibanes.", set()),
+        ("China wurde von der Liste der Investoren gestrichen, so die Taliban.", set()),
+        ("Los talibanes fueron retirados de la lista por Rusia.", {("russia", "delisted")}),
+        ("Die Taliban wurden von Kasachstan von der Liste gestrichen.", {("kazakhstan", "delisted")}),
         # the Taliban removed, by or from a state
         ("The Taliban were removed from Kazakhstan's list of banned organisations.", {("kazakhstan", "delisted")}),
         ("Kazakhstan has removed the Taliban from its list.", {("kazakhstan", "delisted")}),
