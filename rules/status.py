@@ -63,6 +63,31 @@ _PREDICATIVE = frozenset(_words("as als comme como как качестве"))
 # "<from its national list of> banned organisations": the removal's preposition, then the
 # list it names (a few words: a possessive, an adjective).
 _FROM = frozenset(_words("from off из von aus"))
+# A name as the passive subject of a removal is the one removed, not the remover: "China
+# (was) removed from the list of top investors", "Uzbek firm delisted from ...", "Китай
+# исключён из ...". Only auxiliaries, or one noun the name qualifies, between them.
+_REMOVED = frozenset(
+    _words("removed delisted dropped excluded struck deleted erased omitted")
+    + _words("исключен исключена исключено исключены исключён")
+    + _words("retiré retirée retirés retirées radié radiée radiés radiées exclu exclue")
+    + _words("retirado retirada retirados retiradas excluido excluida eliminado eliminada")
+)
+_PATIENT_FROM = _FROM | frozenset(_words("de del"))
+# German passive: the name right before "wurde(n)", the trigger later in its clause.
+_WURDE = frozenset(_words("wurde wurden"))
+# "the ban on <X>": X within these words after the preposition, past determiners and a
+# possessive name ("on Afghanistan's Taliban"), or the ban is on something else.
+_BAN_NOUNS = frozenset(_words("ban запрет"))
+_BAN_ON = frozenset(_words("on against на"))
+_BAN_OBJECT_REACH = 4
+_ACTIVITY = _words("activit operation деятельност")
+_THEM = frozenset(_words("them it их него нее неё"))
+# ... a subject named after such words starts a clause or a phrase of its own, not the object
+_NOT_OBJECT = frozenset(_words("as while after when since because by for and but of in with"))
+_PASSIVE_AUX = frozenset(
+    _words("was were is are has have had been be being got gets был была было были")
+    + _words("a été ont est sont fue fueron ha han sido")
+)
 _FROM_LIST_GAP = 5
 # ... the genitive link of the list to what it holds: "list <of> banned", "Liste <der>".
 _OF_DE = frozenset(_words("der"))
@@ -148,6 +173,7 @@ _CLAUSE_WORDS = frozenset(
 # Contrast: "removed them from its list, but Tajikistan ...", "а Таджикистан ...".
 _BUT = frozenset(_words("but while whereas yet а но mais pero sino aber während tandis"))
 _CLAUSE_MARKS = tuple(",;:()،؛，；：")
+_SEMICOLONS = tuple(";؛；")
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
@@ -314,6 +340,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
     inside_modals, spaced_modals = _SPLIT_CUES.get(spec.modality, _split_cues_of)
     modals = [h for hits in p.terms_hits(spaced_modals, only) for h in hits]
     modals_after = [h for hits in p.terms_hits(spec.modality_after, only) for h in hits]
+    # A negation inside a modal cue is part of it: "should never have lifted the ban".
+    negations = [h for h in negations if not any(m[1] <= h[1] and h[2] <= m[2] for m in modals)]
     conditionals = [(w, i, i) for i, w in enumerate(words) if w in _HYPOTHETICAL]
     conditionals += [
         (w, i, i + 1)
@@ -359,7 +387,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 rank, h = ranks[state], (h[0], k, h[2])
             found.append((rank, state, h))
         per_sentence[s] = found
-        triggers = _triggers(per_sentence[s], f, names)
+        triggers = _triggers(per_sentence[s], f, names, unnegated)
         hits = [h for _, _, h in triggers]
         readings: list[tuple[_Reading, str, Hit]] = []
         dates = _attach_dates(hits, _dates(words, lo, hi))
@@ -368,6 +396,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
         for rank, state, h in triggers:
             if _own_act(f, h, subject_ends, subject_starts):
                 continue  # "Taliban-designated ambassador", "designated by the Taliban"
+            if _ban_on_another(words, h, subject_starts, hi):
+                continue  # "upheld the ban on Meta", "запрет на ввоз": a ban on something else
             if _others_state(f, h, subject_hits, groups, lo):
                 continue  # "..., while Hamas remains banned": another group's state
             target = state
@@ -423,6 +453,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
             )
             r = _Reading(ranks[target], state, target, h, persists, full, month)
             own = [x for x in juris if x[2] not in {jh for _, jh in followed}]
+            if any(lo <= x[0] < hi and _patient(f, x[2], h, subject_hits, hi) for x in own):
+                continue  # "China removed from the list of ...": a removal of that name
             for j, jh in _jurisdictions(f, h, own, lo, hi, raw):
                 readings.append((r, j, jh))
         implies = tuple((k, v) for k, v in spec.implies.items())
@@ -465,10 +497,11 @@ _SPLIT_CUES: IdMemo[tuple[Term, ...], tuple[tuple[str, ...], tuple[Term, ...]]] 
 
 
 def _triggers(
-    found: list[tuple[int, str, Hit]], f: Field, names: list[Hit]
+    found: list[tuple[int, str, Hit]], f: Field, names: list[Hit], removes: dict[str, str]
 ) -> list[tuple[int, str, Hit]]:
     """The sentence's triggers without overlaps (the earliest start wins, then the longest,
-    then the later-declared state), less those that only introduce a predicate."""
+    then the later-declared state), less those that only introduce a predicate. `removes`
+    maps a state to the one that ends it (banned: delisted)."""
     words = f.words
     kept: list[tuple[int, str, Hit]] = []
     for t in sorted(found, key=lambda x: (x[2][1], x[2][1] - x[2][2], -x[0])):
@@ -483,6 +516,12 @@ def _triggers(
         gap = b[2][1] - a[2][2] - 1
         if 1 <= gap <= _PREDICATE_GAP and words[a[2][2] + 1] in _PREDICATIVE_AFTER:
             drop.add(b)  # "<terör örgütü> olarak tanıdı": the predicate says it
+        elif (
+            removes.get(b[1]) == a[1]
+            and gap <= _PREDICATE_GAP + 2
+            and any(w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1])
+        ):
+            drop.add(b)  # after a removal, what is removed: "delisted X as a banned group"
         elif gap <= _PREDICATE_GAP and any(
             w in _PREDICATIVE for w in words[a[2][2] + 1 : b[2][1] + 1]
         ):
@@ -553,6 +592,60 @@ def _negated_modal(modal: Hit | None, negations: list[Hit], lo: int) -> Hit | No
         if lo <= c[1] and 1 <= modal[1] - c[2] <= 2:
             return c
     return None
+
+
+def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> bool:
+    """The name as the passive subject of a removal trigger ("China removed from the list
+    of top investors"): what is removed, so not the jurisdiction that removes. Without an
+    auxiliary, the subject named after the list as its object makes it active ("Kazakhstan
+    removed from its list of banned groups the Taliban movement")."""
+    words = f.words
+    if (
+        name[2] + 1 < trig[1]
+        and words[name[2] + 1] in _WURDE
+        and not any(m in _text_between(f, name, trig) for m in _CLAUSE_MARKS)
+    ):
+        return True  # "China wurde von der Liste ... gestrichen"
+    k = trig[1]
+    if words[k] in _FROM and k > 0:
+        k -= 1  # the trigger is the list phrase: "removed <from the list>"
+    if words[k] not in _REMOVED or k + 1 >= len(words) or words[k + 1] not in _PATIENT_FROM:
+        return False
+    if not name[2] < k:
+        return False
+    starts = {s[1] for s in subject}
+    gap = words[name[2] + 1 : k]
+    if gap and gap[0] not in _PASSIVE_AUX and name[2] + 1 not in starts:
+        gap = gap[1:]  # a noun the name qualifies: "Uzbek firm removed from"
+    if not all(w in _PASSIVE_AUX for w in gap):
+        return False
+    if any(w in _PASSIVE_AUX for w in gap):
+        return True
+    return not any(
+        k < s[1] < hi
+        and words[s[1] - 1] not in _NOT_OBJECT
+        and (s[2] + 1 >= len(words) or words[s[2] + 1] != "s")
+        and not any(m in _text_between(f, trig, s) for m in _CLAUSE_MARKS)
+        for s in subject
+    )
+
+
+def _ban_on_another(words: list[str], trig: Hit, subject_starts: set[int], hi: int) -> bool:
+    """A trigger ending in the ban noun whose object follows it and is not the subject, a
+    back-reference to it ("the movement", "them") or its activities: "upheld the ban on Meta", "lifted its ban on
+    fruit imports", "сняла запрет на ввоз"."""
+    k = trig[2] + 1
+    if words[trig[2]] not in _BAN_NOUNS or k >= hi or words[k] not in _BAN_ON:
+        return False
+    for i in range(k + 1, min(hi, k + 1 + _BAN_OBJECT_REACH)):
+        w = words[i]
+        if w in _CLAUSE_WORDS:
+            break
+        if i in subject_starts or w.startswith(_ACTIVITY) or w in _THEM:
+            return False
+        if w.startswith(_ANAPHORS) and words[i - 1] in _DEFINITE:
+            return False  # "the movement", not "the Group 24 opposition movement"
+    return k + 1 < hi
 
 
 def _list_noun(w: str) -> bool:
@@ -680,8 +773,8 @@ def _no_longer(words: list[str], cue: Hit, lo: int, t0: int) -> bool:
 
 
 def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:
-    """The cues whose clause is the trigger's: no clause mark between them followed by a
-    jurisdiction before the trigger (a clause with its own subject: "ООН не считает их
+    """The cues whose clause is the trigger's: no semicolon between them, nor a clause mark
+    followed by a jurisdiction before the trigger (a clause with its own subject: "ООН не считает их
     террористами, Казахстан исключил их"); "will not, unlike Moscow, recognise" keeps it."""
     out = []
     for c in cues:
@@ -690,6 +783,8 @@ def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[
             continue
         start = f.display_span(c[1], c[2])[1]
         between = f.text[start : f.display_span(trig[1], trig[2])[0]]
+        if any(m in between for m in _SEMICOLONS):
+            continue  # a semicolon ends the cue's clause: "plans to expand trade; it removed"
         mark = max(between.rfind(m) for m in _CLAUSE_MARKS)
         if mark < 0 or not any(
             c[2] < n[1] and n[2] < trig[1] and f.display_span(n[1], n[2])[0] > start + mark
