@@ -632,8 +632,8 @@ def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> boo
 
 def _ban_on_another(words: list[str], trig: Hit, subject_starts: set[int], hi: int) -> bool:
     """A trigger ending in the ban noun whose object follows it and is not the subject, a
-    back-reference to it ("the movement", "them") or its activities: "upheld the ban on Meta", "lifted its ban on
-    fruit imports", "сняла запрет на ввоз"."""
+    back-reference to it ("the movement", "them") or its activities: "upheld the ban on
+    Meta", "lifted its ban on fruit imports", "сняла запрет на ввоз"."""
     k = trig[2] + 1
     if words[trig[2]] not in _BAN_NOUNS or k >= hi or words[k] not in _BAN_ON:
         return False

@@ -682,8 +682,14 @@ def _shipped_states(text: str) -> set[tuple[str, str]]:
     ("text", "expected"),
     [
         # the negation is part of the modal cue: judged after the fact, no new act
-        ("Kazakhstan should never have lifted the ban on the Taliban.", {("kazakhstan", "proposed")}),
-        ("Kyrgyzstan should not have removed the Taliban from the list.", {("kyrgyzstan", "proposed")}),
+        (
+            "Kazakhstan should never have lifted the ban on the Taliban.",
+            {("kazakhstan", "proposed")},
+        ),
+        (
+            "Kyrgyzstan should not have removed the Taliban from the list.",
+            {("kyrgyzstan", "proposed")},
+        ),
         # a negation of its own still negates
         ("Kazakhstan did not remove the Taliban from the list.", {("kazakhstan", "banned")}),
     ],
@@ -703,9 +709,15 @@ def test_a_negation_inside_a_modal_cue_does_not_negate(text: str, expected: set)
         ("China fue retirada de la lista de inversores, según los talibanes.", set()),
         ("China wurde von der Liste der Investoren gestrichen, so die Taliban.", set()),
         ("Los talibanes fueron retirados de la lista por Rusia.", {("russia", "delisted")}),
-        ("Die Taliban wurden von Kasachstan von der Liste gestrichen.", {("kazakhstan", "delisted")}),
+        (
+            "Die Taliban wurden von Kasachstan von der Liste gestrichen.",
+            {("kazakhstan", "delisted")},
+        ),
         # the Taliban removed, by or from a state
-        ("The Taliban were removed from Kazakhstan's list of banned organisations.", {("kazakhstan", "delisted")}),
+        (
+            "The Taliban were removed from Kazakhstan's list of banned organisations.",
+            {("kazakhstan", "delisted")},
+        ),
         ("Kazakhstan has removed the Taliban from its list.", {("kazakhstan", "delisted")}),
         # without an auxiliary, the Taliban named after the list are the object
         (
@@ -722,10 +734,19 @@ def test_a_name_removed_from_a_list_is_not_the_remover(text: str, expected: set)
     ("text", "expected"),
     [
         # after a removal, the predicate is what is removed
-        ("Kazakhstan delisted the Taliban as a banned organisation in December 2023.", {("kazakhstan", "delisted")}),
-        ("Kazakhstan lifted the Taliban's status as a banned organisation.", {("kazakhstan", "delisted")}),
+        (
+            "Kazakhstan delisted the Taliban as a banned organisation in December 2023.",
+            {("kazakhstan", "delisted")},
+        ),
+        (
+            "Kazakhstan lifted the Taliban's status as a banned organisation.",
+            {("kazakhstan", "delisted")},
+        ),
         # after a designation, the predicate says it
-        ("Kazakhstan recognised the Taliban as a terrorist organisation in 2005.", {("kazakhstan", "banned")}),
+        (
+            "Kazakhstan recognised the Taliban as a terrorist organisation in 2005.",
+            {("kazakhstan", "banned")},
+        ),
     ],
 )
 def test_a_designation_after_a_removal_is_what_is_removed(text: str, expected: set) -> None:
@@ -737,11 +758,18 @@ def test_a_designation_after_a_removal_is_what_is_removed(text: str, expected: s
     [
         # the ban's object is named and is something else
         ("A Moscow court upheld the ban on Meta, and a Taliban delegation arrived.", set()),
-        ("Tajikistan maintained the ban on Group 24 opposition movement, Taliban officials noted.", set()),
+        (
+            "Tajikistan maintained the ban on Group 24 opposition movement, "
+            "Taliban officials noted.",
+            set(),
+        ),
         # the Taliban, the movement, their activities
         ("Russia lifted the ban on the Taliban in April.", {("russia", "delisted")}),
         ("Russia suspended the ban on the activities of the Taliban.", {("russia", "delisted")}),
-        ("Tajikistan maintained the ban on the movement, Taliban officials noted.", {("tajikistan", "banned")}),
+        (
+            "Tajikistan maintained the ban on the movement, Taliban officials noted.",
+            {("tajikistan", "banned")},
+        ),
         ("Россия сняла запрет на «Талибан».", {("russia", "delisted")}),
     ],
 )
@@ -753,7 +781,10 @@ def test_a_ban_on_something_else_is_not_theirs(text: str, expected: set) -> None
     ("text", "expected"),
     [
         # a semicolon ends the cue's clause
-        ("Kazakhstan plans to expand trade; it removed the Taliban from its list in 2023.", {("kazakhstan", "delisted")}),
+        (
+            "Kazakhstan plans to expand trade; it removed the Taliban from its list in 2023.",
+            {("kazakhstan", "delisted")},
+        ),
         ("Kazakhstan plans to remove the Taliban from its list.", {("kazakhstan", "proposed")}),
         # the ban on "them" is on the Taliban
         ("The Taliban said Russia had lifted the ban on them.", {("russia", "delisted")}),
