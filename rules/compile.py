@@ -292,15 +292,13 @@ class Compiled:
 
     def _split_heads(self) -> None:
         """Key the phrases `_keys` set aside: on their first word's forms, or, where a form
-        starts other phrases too, is a pattern of its own (the alias "Brakai" beside "Brakai
-        Republic") or has at most three characters (common words: "of", "the", "с"), on as
-        many leading words as fit in _LEAD_MAX keys and then the next word's prefix or stem
-        ("of afghan", "с талиб"), so the words after are checked only where the phrase may
-        start, not at every "of" in the text, and a word that is a pattern alone stays a
-        simple key, found in C. Other phrases keep the shorter keys: a key per phrase would
-        make the automaton slower to build than it saves."""
+        starts other phrases too or has at most three characters (common words: "of",
+        "the", "с"), on as many leading words as fit in _LEAD_MAX keys and then the next word's
+        prefix or stem ("of afghan", "с талиб"), so the words after are checked only where
+        the phrase may start, not at every "of" in the text. Other phrases keep the shorter
+        keys: a key per phrase would make the automaton slower to build than it saves."""
         for keys, heads, longer, entry in self._phrases:
-            shared = any(self._heads[(id(keys), k)] > 1 or len(k) <= 5 or k in keys for k in heads)
+            shared = any(self._heads[(id(keys), k)] > 1 or len(k) <= 5 for k in heads)
             for k in longer if shared else heads:
                 keys[k].append(entry)
         self._phrases, self._heads = [], Counter()
