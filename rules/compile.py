@@ -28,7 +28,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
-from itertools import product
+from itertools import compress, count, product
 from math import prod
 from os.path import commonprefix
 from typing import Any, Generic, TypeVar
@@ -428,6 +428,17 @@ def _leaf_clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
     return [] if prog[4] else [_leaf_clause(prog[1])]
 
 
+def _entries(
+    entries: list[Entry],
+) -> tuple[tuple[tuple[int, int], ...], tuple[Entry, ...]]:
+    """A key's entries as `Compiled.word_entries` keeps them: (atom, index of the last word
+    after the first) of those it spells, and those that need a check."""
+    return (
+        tuple((e[1], e[0] - 1) for e in entries if e[2] is None and e[3] is None),
+        tuple(e for e in entries if e[2] is not None or e[3] is not None),
+    )
+
+
 def _leaves(node: Node) -> list[Node]:
     if isinstance(node, Group):
         return [leaf for c in node.children for leaf in _leaves(c)]
@@ -494,27 +505,18 @@ def _compile(book: RuleBook) -> Compiled:
         c.words_ac = ahocorasick_rs.BytesAhoCorasick(
             [k.encode() for k in keys], implementation=_NFA
         )
+        # Simple keys (most): one atom, spelled out, nothing to check; found in C
+        # (key_atom), so no entries to keep. Built column by column: 10^5 keys.
+        table = list(c.keys.values())
+        simple = [len(es) == 1 and es[0][2] is None and es[0][3] is None for es in table]
+        c.key_complex = [not x for x in simple]
+        c.key_atom = [es[0][1] if x else -1 for es, x in zip(table, simple, strict=True)]
+        c.key_last = [es[0][0] - 1 if x else 0 for es, x in zip(table, simple, strict=True)]
+        c.word_entries = [None if x else _entries(es) for es, x in zip(table, simple, strict=True)]
         atom_keys: dict[int, list[int]] = defaultdict(list)
-        for k, entries in enumerate(c.keys.values()):
-            n, atom, rest, head = entries[0]
-            if len(entries) == 1 and rest is None and head is None:
-                # Simple (most keys): one atom, spelled out, nothing to check; found in C
-                # (key_atom), so no entries to keep.
-                c.word_entries.append(None)
-                c.key_atom.append(atom)
-                c.key_last.append(n - 1)
-                atom_keys[atom].append(k)
-                continue
-            c.word_entries.append(
-                (
-                    tuple((e[1], e[0] - 1) for e in entries if e[2] is None and e[3] is None),
-                    tuple(e for e in entries if e[2] is not None or e[3] is not None),
-                )
-            )
-            c.key_atom.append(-1)
-            c.key_last.append(0)
+        for k in compress(count(), simple):
+            atom_keys[c.key_atom[k]].append(k)
         c.atom_keys = {atom: frozenset(ks) for atom, ks in atom_keys.items()}
-        c.key_complex = [atom == -1 for atom in c.key_atom]
     if c.unspaced_keys:
         c.unspaced = ahocorasick_rs.AhoCorasick(list(c.unspaced_keys), implementation=_NFA)
         c.unspaced_pids = list(c.unspaced_keys.values())
