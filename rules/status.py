@@ -339,6 +339,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
     after = [h for hits in p.terms_hits(spec.negation_after, only) for h in hits]
     inside_modals, spaced_modals = _SPLIT_CUES.get(spec.modality, _split_cues_of)
     modals = [h for hits in p.terms_hits(spaced_modals, only) for h in hits]
+    # A request that was granted is the act: "granted the request to suspend the ban".
+    modals = [h for h in modals if not _granted(words, sent_of, h[1])]
     modals_after = [h for hits in p.terms_hits(spec.modality_after, only) for h in hits]
     # A negation inside a modal cue is part of it: "should never have lifted the ban".
     negations = [h for h in negations if not any(m[1] <= h[1] and h[2] <= m[2] for m in modals)]
@@ -856,6 +858,20 @@ def _asks(f: Field, lo: int, hi: int) -> Hit | None:
 
 def _open_ended(t: Term) -> bool:
     return len(t.words) - 1 in t.prefixes
+
+
+# Verbs that grant a request or a suit (prefixes of folded words), and the request nouns
+# they turn from a plan into the act ("удовлетворил ходатайство о приостановлении запрета").
+_GRANTS = ("grant", "upheld", "uphold", "approv", "accept", "satisf", "удовлетвор", "одобр")
+_REQUESTS = ("request", "petition", "ходатаиств", "просьб", "иск")  # folded: й is и
+
+
+def _granted(words: list[str], sent_of: list[int], i: int) -> bool:
+    """Whether the modal cue at word `i` is a request that a verb just before it, in its
+    sentence, granted."""
+    return words[i].startswith(_REQUESTS) and any(
+        words[k].startswith(_GRANTS) and sent_of[k] == sent_of[i] for k in range(max(0, i - 6), i)
+    )
 
 
 def _not_yet(trig: Hit, hits: list[Hit], words: list[str], hi: int) -> Hit | None:

@@ -792,3 +792,32 @@ def test_a_ban_on_something_else_is_not_theirs(text: str, expected: set) -> None
 )
 def test_a_cue_does_not_cross_a_semicolon(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a request or a suit that a court granted is the act
+        (
+            "Russia's Supreme Court granted the prosecutor general's request to suspend the ban"
+            " on the Taliban.",
+            {("russia", "delisted")},
+        ),
+        (
+            "Верховный суд РФ удовлетворил ходатайство Генпрокуратуры о приостановлении запрета"
+            " деятельности «Талибана».",
+            {("russia", "delisted")},
+        ),
+        # one not (yet) granted is still a request
+        (
+            "Russia's prosecutor general filed a request to suspend the ban on the Taliban.",
+            {("russia", "proposed")},
+        ),
+        (
+            "Генпрокуратура РФ подала иск о приостановлении запрета деятельности «Талибана».",
+            {("russia", "proposed")},
+        ),
+    ],
+)
+def test_a_granted_request_is_the_act(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
