@@ -484,6 +484,18 @@ class RuleSet:
         return self.match_prepared(self.prepare(item, html))
 
     def match_prepared(self, p: Prepared) -> list[Match]:
+        candidates = self.candidates(p)
+        if not candidates:
+            return []
+        item_fields = p.fields.keys()
+        out: list[Match] = []
+        for idx in sorted(candidates):
+            self._evaluate(p, idx, item_fields, out)
+        return out
+
+    def candidates(self, p: Prepared) -> set[int]:
+        """The indexes of the rules worth evaluating on `p`: those with an atom of each of
+        their clauses (`Compiled.requires`) in the item, and those with no clause."""
         c = self.compiled
         by_atom = c.rules_by_atom
         present = p.present
@@ -500,13 +512,7 @@ class RuleSet:
                         break
                 else:
                     candidates.add(idx)
-        if not candidates:
-            return []
-        item_fields = p.fields.keys()
-        out: list[Match] = []
-        for idx in sorted(candidates):
-            self._evaluate(p, idx, item_fields, out)
-        return out
+        return candidates
 
     def _evaluate(self, p: Prepared, idx: int, item_fields: Any, out: list[Match]) -> None:
         """Evaluate rule `idx`; on a match, explain it (evidence) and append it to `out`."""
