@@ -348,10 +348,11 @@ class Compiled:
     def program(self, node: Node) -> tuple[Any, ...]:
         """A condition as nested tuples the matcher walks without isinstance tests:
         (LEAF, atom, kind, value, is_regex) or (op, children, within, leaf atoms, others,
-        leaves by atom, fields), where leaf atoms, others and leaves by atom split the
+        leaves by atom, fields, cheap), where leaf atoms, others and leaves by atom split the
         children: the atoms of the word leaves, the other children as (position, child),
         and the word leaves by atom as (position, leaf); fields is the group's own field
-        filter or None."""
+        filter or None, and cheap the children in the order that decides the group soonest.
+        """
         if isinstance(node, Group):
             op = _OPS[node.op]
             children: list[tuple[Any, ...]] = []
@@ -374,6 +375,9 @@ class Compiled:
                 else:
                     others.append((i, c))
             leaves = {atom: tuple(found) for atom, found in by_atom.items()}
+            # The children cheapest first, to decide a group without evidence: word leaves
+            # (looked up), then groups, then regexes (a pass over the text each).
+            cheap = tuple(sorted(children, key=_cost))
             return (
                 op,
                 tuple(children),
@@ -382,6 +386,7 @@ class Compiled:
                 tuple(others),
                 leaves,
                 node.fields,
+                cheap,
             )
         # Rules share their leaves (rules.load parses each distinct term once): one compiled
         # leaf per leaf object, also for `_clauses`, which remembers leaves the same way.
@@ -397,6 +402,13 @@ class Compiled:
             prog = (LEAF, atom, "regex", node.pattern, True)
         self._leaf_programs[id(node)] = (node, prog)
         return prog
+
+
+def _cost(prog: tuple[Any, ...]) -> int:
+    """A compiled child's rank in `cheap` order: word leaf, group, regex."""
+    if prog[0] == LEAF:
+        return 2 if prog[4] else 0
+    return 1
 
 
 def _size(clause: frozenset[int]) -> int:

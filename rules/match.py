@@ -378,15 +378,28 @@ class _Evaluator:
         if op == ALL:
             if not leaves <= present:
                 return False  # a word leaf absent from the whole item is absent everywhere
+            if ev is None:
+                return all(self.holds(ch, scope, None) for ch in g[7])
             return all(self.holds(ch, scope, ev) for ch in children)
         if op == ANY:
             if ev is None:
                 if scope is None and self.fields is None and not leaves.isdisjoint(present):
                     return True
-                return any(self.holds(ch, scope, None) for ch in self._live(g))
+                return any(self.holds(ch, scope, None) for ch in self._live_cheap(g))
             results = [self.holds(ch, scope, ev) for ch in self._live(g)]
             return any(results)
-        return not any(self.holds(ch, scope, None) for ch in self._live(g))
+        return not any(self.holds(ch, scope, None) for ch in self._live_cheap(g))
+
+    def _live_cheap(self, g: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+        """The children of group `g` that may hold, cheapest first (`Compiled.program`):
+        where only whether one holds matters, a word leaf spares a regex's pass."""
+        found = g[3] & self.present
+        others = g[7][len(g[1]) - len(g[4]) :]
+        if not found:
+            return list(others)
+        live = [ch for atom in found for _, ch in g[5][atom]]
+        live.extend(others)
+        return live
 
     def _live(self, g: tuple[Any, ...]) -> list[tuple[Any, ...]]:
         """The children of group `g` that may hold, in rule order: word leaves whose atom
@@ -400,8 +413,9 @@ class _Evaluator:
         return [ch for _, ch in live]
 
     def _anchors(self, g: tuple[Any, ...], scope: Scope) -> list[Hit]:
+        """The hits of `g`'s positive leaves in `scope`, in no particular order."""
         out: list[Hit] = []
-        for ch in self._live(g):
+        for ch in self._live_cheap(g):
             if ch[0] == LEAF:
                 out.extend(self._leaf(ch, scope))
             elif ch[0] != NONE:
