@@ -52,6 +52,12 @@ def _in_order(words: frozenset[str]) -> tuple[str, ...]:
 
 
 @lru_cache(maxsize=1 << 16)
+def _spaced(forms: tuple[str, ...]) -> tuple[str, ...]:
+    """A word's forms as keys that end with the word: " form ", once per word."""
+    return tuple(" " + f + " " for f in forms)
+
+
+@lru_cache(maxsize=1 << 16)
 def _encoded(words: frozenset[str]) -> frozenset[bytes]:
     """A word's forms as UTF-8, as the matcher reads them off the joined text."""
     return frozenset(w.encode() for w in words)
@@ -216,9 +222,10 @@ class Compiled:
     lazy_entries: list[tuple[Entry, ...]] = field(default_factory=list)
     # phrases whose keys wait for all patterns to be known (`_split_heads`), and how many
     # of them start with each first-word key, per key dict
-    _phrases: list[tuple[dict[str, list[Entry]], list[str], list[str], Entry]] = field(
-        default_factory=list
-    )
+    # (key dict, head keys, (the leading words' forms, the next word's stem), entry)
+    _phrases: list[
+        tuple[dict[str, list[Entry]], tuple[str, ...], tuple[list[Any], str | None], Entry]
+    ] = field(default_factory=list)
     _heads: Counter[tuple[int, str]] = field(default_factory=Counter)
     _plans: IdMemo[tuple[Term, ...], TermPlan] = field(default_factory=IdMemo)
     # while building: compiled leaves by id of the leaf, with the leaf
@@ -265,8 +272,13 @@ class Compiled:
         spelled = all(not isinstance(s, str) and len(s) <= _FORMS_MAX for s in slots[:-1])
         if spelled and prod(map(len, choices)) <= _EXPAND_MAX:
             end = "" if isinstance(slots[-1], str) else " "
+            entry: Entry = (n, atom, None, None)
+            if n == 1 and end:
+                for k in _spaced(choices[0]):  # most patterns: one word and its forms
+                    keys[k].append(entry)
+                return
             for combo in product(*choices):
-                keys[" " + " ".join(combo) + end].append((n, atom, None, None))
+                keys[" " + " ".join(combo) + end].append(entry)
             return
         rest: Pattern | frozenset[bytes] | None = pat if n > 1 else None
         if n == 2 and not isinstance(slots[1], str):
@@ -275,9 +287,8 @@ class Compiled:
         tail = _stem(slots[lead]) if 0 < lead < n else None
         if lead >= 2 or tail:
             # Keyed on its first word's forms, unless phrases share them (`_split_heads`).
-            heads = [" " + form + " " for form in choices[0]]
-            longer = [" " + " ".join(c) + " " + (tail or "") for c in product(*choices[:lead])]
-            self._phrases.append((keys, heads, longer, (n, atom, rest, None)))
+            heads = _spaced(choices[0])
+            self._phrases.append((keys, heads, (choices[:lead], tail), (n, atom, rest, None)))
             for k in heads:
                 self._heads[(id(keys), k)] += 1
             return
@@ -297,9 +308,11 @@ class Compiled:
         prefix or stem ("of afghan", "с талиб"), so the words after are checked only where
         the phrase may start, not at every "of" in the text. Other phrases keep the shorter
         keys: a key per phrase would make the automaton slower to build than it saves."""
-        for keys, heads, longer, entry in self._phrases:
+        for keys, heads, (lead, tail), entry in self._phrases:
             shared = any(self._heads[(id(keys), k)] > 1 or len(k) <= 5 for k in heads)
-            for k in longer if shared else heads:
+            if shared:
+                heads = tuple(" " + " ".join(c) + " " + (tail or "") for c in product(*lead))
+            for k in heads:
                 keys[k].append(entry)
         self._phrases, self._heads = [], Counter()
 
