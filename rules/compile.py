@@ -390,10 +390,11 @@ class Compiled:
             leaves = {atom: tuple(found) for atom, found in by_atom.items()}
             # The children cheapest first, to decide a group without evidence: word leaves
             # (looked up), then groups, then regexes (a pass over the text each).
-            cheap = tuple(sorted(children, key=_cost))
+            kids = tuple(children)
+            cheap = tuple(sorted(kids, key=_cost)) if others else kids
             return (
                 op,
-                tuple(children),
+                kids,
                 node.within,
                 frozenset(leaves),
                 tuple(others),
