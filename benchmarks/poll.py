@@ -133,6 +133,7 @@ def worker_newsmon(args: argparse.Namespace) -> dict[str, Any]:
 
     tmp = Path(args.tmp)
     config = load_config(write_config(tmp, args.base, args.n), env={})
+    settle_heap()  # as `newsmon run` does before loading the rules
     t0 = time.perf_counter()
     book = rules.load([args.rules_dir])
     load_s = time.perf_counter() - t0

@@ -48,6 +48,9 @@ def _init(book: RuleBook, config: Config, database: str) -> None:
     global _RULES, _CONFIG, _DATABASE
     # Ctrl-C reaches the whole process group; the daemon decides how to stop, not workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Settled first, so the rules are frozen as they are built (rules.gcpause) instead of
+    # scanned by the collector once more afterwards.
+    settle_heap()
     _RULES = RuleSet(book)
     _CONFIG = config
     _DATABASE = database

@@ -39,6 +39,9 @@ def run(obj: Context, once: bool, include_all: bool) -> None:
     """Run the daemon (or one cycle with --once)."""
     if include_all and not once:
         _fail("--all only works with --once")
+    # Settled before the rules are loaded, so they are frozen as they are built
+    # (rules.gcpause), and again once the service is.
+    settle_heap()
     service = Service(obj.config, obj.rules())
     settle_heap()
     if once:
