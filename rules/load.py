@@ -306,8 +306,21 @@ class _Converter:
         return t
 
     def terms(self, values: Iterable[str], loc: tuple[Any, ...]) -> tuple[Term, ...]:
-        found = (self.term(v, (*loc, i)) for i, v in enumerate(values))
-        return tuple(t for t in found if t is not None)
+        """Aliases, `not` contexts and status terms: words and phrases only."""
+        out = []
+        for i, v in enumerate(values):
+            if v.startswith("re:"):
+                # It would load as the words "re" and the pattern's letters, silently.
+                self.problem(
+                    f"{v!r}: a regex is not allowed here (only words and phrases; "
+                    "regexes go in rule conditions)",
+                    (*loc, i),
+                )
+                continue
+            t = self.term(v, (*loc, i))
+            if t is not None:
+                out.append(t)
+        return tuple(out)
 
 
 def _status(c: _Converter, s: StatusSchema, loc: tuple[Any, ...]) -> StatusSpec:

@@ -110,6 +110,25 @@ def test_alias_without_letters(tmp_path):
     assert p.rule_id == "kz" and p.field is not None and p.field.startswith("aliases")
 
 
+def test_a_regex_where_only_words_go_is_refused(tmp_path):
+    # An entity's `not` contexts and aliases are words and phrases: "re:..." would load as
+    # the words "re", "taliban"... and never do what it says.
+    path = write(
+        tmp_path,
+        "e.yaml",
+        """\
+        entities:
+          - id: tb
+            name: Taliban
+            aliases: [Taliban]
+            not: [Pakistani Taliban, "re:from taliban, pakistan"]
+        """,
+    )
+    p = only([path])
+    assert (p.rule_id, p.field) == ("tb", "not.1")
+    assert "regex is not allowed here" in p.message
+
+
 def test_regex_that_does_not_compile(tmp_path):
     path = write(
         tmp_path,
