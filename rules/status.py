@@ -13,8 +13,9 @@ state trigger in it is read on its own:
   танымайды", "... tashkilot emas"), or, in a script written without spaces, one just
   before it in its clause ("并未将塔利班列为..."), flips it through `negated` or drops it,
   but a negated ban said of a list ("not on the list", "нет в списке") is a removal; a
-  modal cue ("plans to", "asked the court to") makes it `proposed`; "no plans to follow
-  Russia in <trigger>" says Russia did it;
+  modal cue ("plans to", "asked the court to", a future, a headline infinitive "X to lift
+  the ban") makes it `proposed`; "no plans to follow Russia in <trigger>" says Russia did
+  it, but the model of "follow X's example and <trigger>" is not the one that acts;
 - jurisdiction: the name nearest the trigger in its clause (names before it preferred:
   agents precede verbs; "Russia's" only binds forward), all of a list after it
   ("prohibited in Kyrgyzstan, Russia and Tajikistan"), else the last one named before;
@@ -75,6 +76,7 @@ _REMOVED = frozenset(
 _PATIENT_FROM = _FROM | frozenset(_words("de del"))
 # German passive: the name right before "wurde(n)", the trigger later in its clause.
 _WURDE = frozenset(_words("wurde wurden"))
+_IN = frozenset(_words("in im"))
 # "the ban on <X>": X within these words after the preposition, past determiners and a
 # possessive name ("on Afghanistan's Taliban"), or the ban is on something else.
 _BAN_NOUNS = frozenset(_words("ban запрет"))
@@ -121,6 +123,33 @@ _OF = frozenset(_words("of de du del des"))
 # "no plans to follow Russia in recognising": whoever is followed did it (presupposed).
 _FOLLOW = _words("follow вслед примеру ergash")
 _AND = frozenset(_words("and or и или und oder et ou y o va ve және мен менен hem"))
+# ... but a model ("follow Kazakhstan's example and recognise them") named before a conjunction
+# is not the one that does what follows it: the follower is.
+# A headline infinitive is a plan: "Kazakhstan to recognise Taliban envoy", "Tajikistan to
+# lift ban" (the verb within a few words after "to"). Not after a decision or a first ("voted
+# to lift", "decided to remove", "the first country to recognise"), a preposition's "to"
+# ("according to", "in addition to removing"), nor a perfect infinitive ("to have lifted").
+_TO = "to"
+_TO_REACH = 3
+_TO_ACT_REACH = 5  # "the first Central Asian country to remove"
+_TO_ACTS = _words(
+    "decid decision vote voting moved move agree resolv resolution chose choos opted opts "
+    "rul order decree first only last latest second third became become went proceed "
+    "managed succeed used wrong right mistaken quick swift"
+)
+_TO_PREPOSITIONS = frozenset(
+    _words("according due owing thanks addition response prior contrary similar close next")
+    + _words("up compared regard respect relation reference related closer nearer")
+)
+_TO_NOT_VERBS = frozenset(_words("the a an its their his her this that these those have"))
+# A future, unlike a plan, is no cue in a question or a condition ("Will Moscow recognise the
+# Taliban?", "will recognise them only if ..."), nor before a state that stays ("will keep
+# the ban").
+_FUTURE = frozenset(
+    _words("to will shall исключит исключат снимет снимут отменит отменят приостановит")
+    + _words("приостановят خواهد خواهند хоҳад хоҳанд")
+)
+_FUTURE_ENDINGS = ("acak", "ecek")  # Turkish: "çıkaracak", "tanıyacak"
 _NOT_YET = frozenset(_words("пока еще"))
 # A condition or an indirect question asserts nothing: "if Astana recognised the Taliban",
 # "whether Moscow will recognise them", "если Ташкент признает", "是否会承认".
@@ -174,6 +203,10 @@ _CLAUSE_WORDS = frozenset(
 _BUT = frozenset(_words("but while whereas yet а но mais pero sino aber während tandis"))
 _CLAUSE_MARKS = tuple(",;:()،؛，；：")
 _SEMICOLONS = tuple(";؛；")
+_RELATIVE = frozenset(
+    _words("which who that qui que der die das welche welcher welches который которая")
+    + _words("которое которые где que cual cuales")
+)
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
@@ -395,6 +428,18 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
         dates = _attach_dates(hits, _dates(words, lo, hi))
         asks = _asks(f, lo, hi)
         raw = [x[2] for x in per_sentence[s]]  # incl. those _triggers merged away
+        starts = {x[0] for x in juris}
+        modal_of: dict[Hit, Hit | None] = {}
+        for _, state, h in triggers:
+            others = [o for _, st, o in triggers if st != state]
+            near = [x[2] for x in juris if lo <= x[0] < h[1]]
+            modal_of[h] = (
+                _cue(h, _own_clause(f, h, modals, near), others, hits, words, lo)
+                or _cue_after(f, h, modals_after, hits, hi, h in open_ended)
+                or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
+                or _plan_to(h, words, lo, hits, starts)
+            )
+        _share_modals(f, triggers, modal_of)
         for rank, state, h in triggers:
             if _own_act(f, h, subject_ends, subject_starts):
                 continue  # "Taliban-designated ambassador", "designated by the Taliban"
@@ -408,21 +453,23 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
             # A preposed cue stays in its clause: "Since the UN does not consider them
             # terrorists, Kazakhstan removed them ..." negates nothing in the next one.
             near = [x[2] for x in juris if lo <= x[0] < h[1]]
-            modal = (
-                _cue(h, _own_clause(f, h, modals, near), others, hits, words, lo)
-                or _cue_after(f, h, modals_after, hits, hi, False)
-                or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
-            )
+            modal = modal_of[h]
             if (
                 asks
                 or _cue(h, conditionals, others, hits, words, lo)
                 or _required(h, words, lo)
                 or _cue_inside(f, h, keys.get((state, h), []), _HYPOTHETICAL_UNSPACED)
-            ) is not None and modal is None:
+            ) is not None and (modal is None or _future(words, modal)):
                 continue  # asked or supposed, not said ("asked the court whether to" is)
+            if modal is not None and _future(words, modal):
+                if _cue_after(f, h, supposed_after, hits, hi, False) is not None:
+                    continue  # "will recognise them only if ...": supposed, not said
+                if any(w.startswith(_PERSIST) for w in words[h[1] : h[2] + 1]):
+                    modal = None  # "will keep the ban": the state stays
             followed = _followed(h, juris, f, lo)
             for j, jh in followed:
-                readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
+                if not _model(words, jh, h, lo, starts):
+                    readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
             neg = (
                 _cue(h, _own_clause(f, h, negations, near), others, hits, words, lo)
                 or _cue_after(f, h, after, hits, hi, h in open_ended)
@@ -454,7 +501,11 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 w.startswith(_PERSIST) for w in words[max(lo, h[1] - _CUE_WINDOW) : h[2] + 1]
             )
             r = _Reading(ranks[target], state, target, h, persists, full, month)
-            own = [x for x in juris if x[2] not in {jh for _, jh in followed}]
+            own = [
+                x
+                for x in juris
+                if x[2] not in {jh for _, jh in followed} and not _model(words, x[2], h, lo, starts)
+            ]
             if any(lo <= x[0] < hi and _patient(f, x[2], h, subject_hits, hi) for x in own):
                 continue  # "China removed from the list of ...": a removal of that name
             for j, jh in _jurisdictions(f, h, own, lo, hi, raw):
@@ -606,6 +657,8 @@ def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> boo
         name[2] + 1 < trig[1]
         and words[name[2] + 1] in _WURDE
         and not any(m in _text_between(f, name, trig) for m in _CLAUSE_MARKS)
+        # "In Usbekistan wurden die Taliban ... gestrichen": a place, the subject after it
+        and not (name[1] > 0 and words[name[1] - 1] in _IN)
     ):
         return True  # "China wurde von der Liste ... gestrichen"
     k = trig[1]
@@ -787,6 +840,8 @@ def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[
         between = f.text[start : f.display_span(trig[1], trig[2])[0]]
         if any(m in between for m in _SEMICOLONS):
             continue  # a semicolon ends the cue's clause: "plans to expand trade; it removed"
+        if any(m in between for m in _CLAUSE_MARKS) and _in_relative(f, c):
+            continue  # "Kazakhstan, which will host them, removed ...": the relative's own
         mark = max(between.rfind(m) for m in _CLAUSE_MARKS)
         if mark < 0 or not any(
             c[2] < n[1] and n[2] < trig[1] and f.display_span(n[1], n[2])[0] > start + mark
@@ -794,6 +849,17 @@ def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[
         ):
             out.append(c)
     return out
+
+
+def _in_relative(f: Field, cue: Hit) -> bool:
+    """Whether the cue is in a relative clause opened by a comma a few words before it:
+    "..., which will take effect ...", "..., das den Handel ausbauen will, ..."."""
+    for k in range(cue[1], max(0, cue[1] - _CUE_WINDOW), -1):
+        if any(
+            m in _text_between(f, (cue[0], k - 1, k - 1), (cue[0], k, k)) for m in _CLAUSE_MARKS
+        ):
+            return f.words[k] in _RELATIVE
+    return False
 
 
 def _own_act(f: Field, trig: Hit, subject_ends: set[int], subject_starts: set[int]) -> bool:
@@ -866,6 +932,53 @@ _GRANTS = ("grant", "upheld", "uphold", "approv", "accept", "satisf", "удов�
 _REQUESTS = ("request", "petition", "ходатаиств", "просьб", "иск")  # folded: й is и
 
 
+def _future(words: list[str], cue: Hit) -> bool:
+    w = words[cue[1]]
+    return cue[1] == cue[2] and (w in _FUTURE or w.endswith(_FUTURE_ENDINGS))
+
+
+def _plan_to(trig: Hit, words: list[str], lo: int, hits: list[Hit], names: set[int]) -> Hit | None:
+    """A headline infinitive before the trigger ("Kazakhstan to recognise Taliban envoy"):
+    "to" and its verb, within a few words before it, after no verb of decision."""
+    for i in range(max(lo + 1, trig[1] - _TO_REACH), trig[1]):
+        if words[i] != _TO or any(o[1] <= i <= o[2] for o in hits):
+            continue
+        nxt = words[i + 1]
+        if nxt in _TO_NOT_VERBS or nxt.endswith("ing") or i + 1 in names:
+            continue
+        if words[i - 1] in _TO_PREPOSITIONS or words[i - 1].startswith(_REQUESTS):
+            continue  # "according to"; "the request to lift it" is read as a request
+        if any(w.startswith(_TO_ACTS) for w in words[max(lo, i - _TO_ACT_REACH) : i]):
+            continue
+        return (_TO, i, i)
+    return None
+
+
+def _share_modals(
+    f: Field, triggers: list[tuple[int, str, Hit]], modal_of: dict[Hit, Hit | None]
+) -> None:
+    """Triggers of one state that follow each other in a clause are one predicate, so one
+    modal cue governs them all: "قصد دارد طالبان را <از فهرست> ... <حذف کند>" (intends to
+    remove; the verb comes last, out of the cue's reach)."""
+    chain: list[Hit] = []
+    for k, (_, state, h) in enumerate(triggers):
+        if k > 0:
+            _, pstate, ph = triggers[k - 1]
+            gap = f.words[ph[2] + 1 : h[1]]
+            joined = (
+                pstate == state
+                and len(gap) <= _PREDICATE_GAP + 1
+                and not any(w in _CLAUSE_WORDS for w in gap)
+                and not any(m in _text_between(f, ph, h) for m in _CLAUSE_MARKS)
+            )
+            if not joined:
+                chain = []
+        chain.append(h)
+        cue = next((modal_of[x] for x in chain if modal_of[x] is not None), None)
+        for x in chain:
+            modal_of[x] = cue
+
+
 def _granted(words: list[str], sent_of: list[int], i: int) -> bool:
     """Whether the modal cue at word `i` is a request that a verb just before it, in its
     sentence, granted."""
@@ -934,6 +1047,17 @@ def _followed(
                     break
                 out.append((j, h))
     return out
+
+
+def _model(words: list[str], name: Hit, trig: Hit, lo: int, starts: set[int]) -> bool:
+    """A name after "follow" ("follow Kazakhstan's example and recognise them"), with a
+    conjunction before the trigger that joins a verb, not another name ("follow Kazakhstan
+    and Kyrgyzstan in lifting"): the model, not the one that does what follows."""
+    if name[2] >= trig[1]:
+        return False
+    if not any(w.startswith(_FOLLOW) for w in words[max(lo, name[1] - 4) : name[1]]):
+        return False
+    return any(words[k] in _AND and k + 1 not in starts for k in range(name[2] + 1, trig[1]))
 
 
 def _attach_dates(

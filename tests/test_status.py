@@ -821,3 +821,76 @@ def test_a_cue_does_not_cross_a_semicolon(text: str, expected: set) -> None:
 )
 def test_a_granted_request_is_the_act(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a headline infinitive is a plan; after a decision or a first, the act
+        ("Turkmenistan to take Taliban off its banned list.", {("turkmenistan", "proposed")}),
+        ("Kazakhstan to formally recognise the Taliban government.", {("kazakhstan", "proposed")}),
+        (
+            "Uzbekistan's parliament voted on Tuesday to remove the Taliban from its list.",
+            {("uzbekistan", "delisted")},
+        ),
+        (
+            "Russia became the first country to officially recognise the Taliban government.",
+            {("russia", "recognized")},
+        ),
+        # a preposition's "to" and a perfect infinitive are not plans
+        (
+            "According to the decree, Kyrgyzstan removed the Taliban from its banned list.",
+            {("kyrgyzstan", "delisted")},
+        ),
+        # a future is no cue in a question or a condition
+        ("Will Uzbekistan be the next to recognise the Taliban government?", set()),
+        ("Uzbekistan will recognise the Taliban government only if Kabul agrees.", set()),
+    ],
+)
+def test_a_headline_infinitive_is_a_plan(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the model named in "follow X's example and ..." is not the one that acts
+        (
+            "Tajikistan will follow Kyrgyzstan's example and recognise the Taliban.",
+            {("tajikistan", "proposed")},
+        ),
+        # ... but "follow X and Y in <trigger>" says both did it
+        (
+            "Turkmenistan will follow Kazakhstan and Kyrgyzstan in removing the Taliban from"
+            " its list.",
+            {("turkmenistan", "proposed"), ("kazakhstan", "delisted"), ("kyrgyzstan", "delisted")},
+        ),
+    ],
+)
+def test_a_model_to_follow_is_not_the_actor(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # one modal cue governs a verb-final removal: its list phrase and its verb
+        (
+            "ترکمنستان قصد دارد طالبان را از فهرست سازمان‌های ممنوعه حذف کند",
+            {("turkmenistan", "proposed")},
+        ),
+        # a cue inside a relative clause is that clause's own
+        (
+            "Kasachstan, das den Handel ausbauen will, hat die Taliban von der Liste gestrichen.",
+            {("kazakhstan", "delisted")},
+        ),
+        # "In <country> wurden die Taliban ... gestrichen": the country is the place
+        (
+            "In Tadschikistan wurden die Taliban von der Liste verbotener Organisationen"
+            " gestrichen.",
+            {("tajikistan", "delisted")},
+        ),
+    ],
+)
+def test_modal_cues_in_their_clause_and_predicate(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
