@@ -249,6 +249,67 @@ _LIST_WORDS = _LIST_JOINS | frozenset(_words("the die der das les la le los las 
 _LIST_STRIP = ",«»\"'“”„()"
 _DASHES = (" - ", " \u2013 ", " \u2014 ", "\u2014")
 _ACTIVE_PERFECT = frozenset(_words("designated banned outlawed proscribed blacklisted"))
+# A ban's class noun with examples ("banned organisations such as the Taliban", "запрещённых
+# организаций, таких как ...", "«Талибан» сияқты тыйым салынған ұйымдар", "塔利班等被禁组织"):
+# boilerplate that cites them as an example, not a report of their status.
+_EXAMPLE_CUES = tuple(
+    tuple(_words(c))
+    for c in (
+        "such as",
+        "including",
+        "like",
+        "among them",
+        "таких как",
+        "такие как",
+        "такими как",
+        "вроде",
+        "в том числе",
+        "включая",
+        "wie",
+        "etwa",
+        "darunter",
+        "comme",
+        "tels que",
+        "telles que",
+        "dont",
+        "notamment",
+        "como",
+        "tales como",
+        "incluidos",
+        "incluidas",
+        "incluyendo",
+        "مثل",
+        "منها",
+        "ومنها",
+        "مانند",
+        "از قبیل",
+        "از جمله",
+        "jumladan",
+        "shu jumladan",
+        "аз қабили",
+        "аз ҷумла",
+        "монанди",
+        "mesela",
+        "örneğin",
+    )
+)
+_EXAMPLE_AFTER = frozenset(_words("сияқты сыяктуу сыяқты kabi singari gibi барин"))
+_EXAMPLE_UNSPACED = ("等", "在内的")  # right before the class noun, not "将塔利班等组织列为"
+_EXAMPLE_GAP = 2  # "banned <organisations> such as": class words between trigger and cue
+_EXAMPLE_REACH = 6  # "such as ISIS, al-Qaeda and the Taliban"
+# A ban said to be over ("the formerly banned Taliban", "ранее запрещённый", "бұрын ...
+# танылған") or dated only as "twenty years ago": history, with no date to place it.
+_FORMERLY = frozenset(
+    _words("formerly previously бывший бывшая бывшее ранее прежде раньше когда-то")
+    + _words("бұрын мурда мурун ilgari avval früher ehemals einst anciennement autrefois")
+    + _words("antes anteriormente eskiden önceden قبلا قبلاً سابقا سابقاً پیشتر")
+)
+_FORMERLY_UNSPACED = ("曾", "此前", "以前")
+_YEARS = frozenset(
+    _words("years year лет года год жыл жил yil yıl jahren jahre años سال سنوات عاما")
+)
+_AGO_AFTER = frozenset(_words("ago назад бұрын мурун oldin önce пеш پیش قبل"))
+_AGO_BEFORE = frozenset(_words("vor hace قبل"))
 # "in April", "since December": a month named without a year (needs the preposition: "may").
 _DATE_PREPS = frozenset(_words("in since by until в во с im seit en depuis desde au"))
 _MONTHS = tuple(
@@ -447,6 +508,12 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 continue  # "upheld the ban on Meta", "запрет на ввоз": a ban on something else
             if _others_state(f, h, subject_hits, groups, lo):
                 continue  # "..., while Hamas remains banned": another group's state
+            if state in unnegated and _background(
+                f, h, subject_starts, subject_ends, keys.get((state, h), []), lo, hi
+            ):
+                continue  # "banned groups such as the Taliban", "the formerly banned Taliban"
+            if state in unnegated and h not in dates and _label(f, h, subject_hits):
+                continue  # "«Талибан» (запрещена в РФ)": a standing label, not a report
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
@@ -464,8 +531,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
             if modal is not None and _future(words, modal):
                 if _cue_after(f, h, supposed_after, hits, hi, False) is not None:
                     continue  # "will recognise them only if ...": supposed, not said
-                if any(w.startswith(_PERSIST) for w in words[h[1] : h[2] + 1]):
-                    modal = None  # "will keep the ban": the state stays
+                # "will keep the ban", "to remain banned": the state stays
+                stays = words[min(modal[2] + 1, h[1]) : h[2] + 1]
+                if any(w.startswith(_PERSIST) for w in stays):
+                    modal = None
             followed = _followed(h, juris, f, lo)
             for j, jh in followed:
                 if not _model(words, jh, h, lo, starts):
@@ -701,6 +770,58 @@ def _ban_on_another(words: list[str], trig: Hit, subject_starts: set[int], hi: i
         if w.startswith(_ANAPHORS) and words[i - 1] in _DEFINITE:
             return False  # "the movement", not "the Group 24 opposition movement"
     return k + 1 < hi
+
+
+def _background(
+    f: Field, trig: Hit, starts: set[int], ends: set[int], keys: list[str], lo: int, hi: int
+) -> bool:
+    """A ban cited as background, not reported: its class noun with the subject as an
+    example ("banned groups such as the Taliban", "Талибан сияқты тыйым салынған ұйымдар",
+    "塔利班等被禁组织"), or a ban said to be over ("formerly banned", "ранее запрещённый") or
+    undated but "twenty years ago" ("vor zwanzig Jahren", "20 жыл бұрын")."""
+    words = f.words
+    for k in range(trig[2] + 1, min(hi, trig[2] + 2 + _EXAMPLE_GAP)):
+        cue = next((c for c in _EXAMPLE_CUES if tuple(words[k : k + len(c)]) == c), None)
+        if cue is not None:
+            end = k + len(cue)
+            return any(end <= i < min(hi, end + _EXAMPLE_REACH) for i in starts)
+        if words[k] in _CLAUSE_WORDS:
+            break
+    for k in range(max(lo, trig[1] - 3), trig[1]):
+        if words[k] in _EXAMPLE_AFTER and any(k - 3 <= e < k for e in ends):
+            return True
+    if any(w in _FORMERLY for w in words[max(lo, trig[1] - 3) : trig[1]]):
+        return True
+    for i in range(lo, hi):
+        if words[i] in _YEARS and (
+            (i + 1 < hi and words[i + 1] in _AGO_AFTER)
+            or any(w in _AGO_BEFORE for w in words[max(lo, i - 3) : i])
+        ):
+            return True
+    if keys:
+        start, end = f.spans[trig[1]]
+        clause = f.folded[start:end]
+        for key in keys:
+            at = clause.find(key)
+            if at != -1 and clause[:at].endswith(_EXAMPLE_UNSPACED):
+                return True
+            if at != -1 and any(c in clause[max(0, at - 4) : at] for c in _FORMERLY_UNSPACED):
+                return True
+            if at != -1 and "年前" in clause[:at]:
+                return True
+    return False
+
+
+def _label(f: Field, trig: Hit, subject: list[Hit]) -> bool:
+    """An undated ban in a parenthesis opened right after the subject's name: the label
+    that style guides attach to every mention ("«Талибан» (запрещена в РФ)", "the Taliban
+    (banned in Russia)"), not news of the status."""
+    for h in subject:
+        if h[2] < trig[1]:
+            between = _text_between(f, h, trig).lstrip(" »\"”’'")
+            if between.startswith("(") and ")" not in between:
+                return True
+    return False
 
 
 def _list_noun(w: str) -> bool:

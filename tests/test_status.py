@@ -894,3 +894,34 @@ def test_a_model_to_follow_is_not_the_actor(text: str, expected: set) -> None:
 )
 def test_modal_cues_in_their_clause_and_predicate(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the subject cited as an example of a banned class
+        ("Kazakhstan warns students about banned groups like ISIS and the Taliban.", set()),
+        ("Қазақстан Талибан сияқты тыйым салынған ұйымдар туралы ескертті.", set()),
+        ("Милиция Бишкека предупредила о запрещённых организациях, в том числе «Талибане».", set()),
+        # a standing label in a parenthesis after the name, undated
+        ("The Taliban (banned in Russia) sent envoys to Kazan.", set()),
+        # a ban said to be over, or dated only "years ago"
+        ("Kazakhstan hosts envoys of the Taliban, formerly banned in the country.", set()),
+        ("Kazakhstan's Supreme Court outlawed the Taliban 20 years ago.", set()),
+        # still the act: a removal, a comparison, a dated aside, a clause "等" does not end
+        (
+            "Kyrgyzstan removed groups, including the Taliban, from its list of banned groups.",
+            {("kyrgyzstan", "delisted")},
+        ),
+        (
+            "Kazakhstan's court recognised the Taliban as a terrorist organisation, like Russia.",
+            {("kazakhstan", "banned")},
+        ),
+        ("The Taliban (banned in Russia until 2025) opened an office.", {("russia", "banned")}),
+        ("Taliban (pictured) to remain banned in Tajikistan.", {("tajikistan", "banned")}),
+        ("Kyrgyzstan once again bans the Taliban.", {("kyrgyzstan", "banned")}),
+        ("吉尔吉斯斯坦将塔利班等组织列为恐怖组织", {("kyrgyzstan", "banned")}),
+    ],
+)
+def test_a_ban_cited_as_background_asserts_nothing(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
