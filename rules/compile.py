@@ -403,7 +403,7 @@ class Compiled:
                 cheap,
             )
         # Rules share their leaves (rules.load parses each distinct term once): one compiled
-        # leaf per leaf object, also for `_clauses`, which remembers leaves the same way.
+        # leaf per leaf object.
         got = self._leaf_programs.get(id(node))
         if got is not None and got[0] is node:
             return got[1]
@@ -433,7 +433,7 @@ def _clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
     """`Compiled.clauses` of a compiled condition (see `Compiled.program`)."""
     op = prog[0]
     if op == LEAF:
-        return _leaf_clauses(prog)
+        return [] if prog[4] else [frozenset({prog[1]})]
     if op == NONE:
         return []
     per_child = [_clauses(c) for c in prog[1]]
@@ -443,15 +443,6 @@ def _clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
     if not per_child or any(not cs for cs in per_child):
         return [] if per_child else [frozenset()]
     return [frozenset().union(*(min(cs, key=_size) for cs in per_child))]
-
-
-@lru_cache(maxsize=1 << 16)
-def _leaf_clause(atom: int) -> frozenset[int]:
-    return frozenset({atom})
-
-
-def _leaf_clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
-    return [] if prog[4] else [_leaf_clause(prog[1])]
 
 
 def _entries(
