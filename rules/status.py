@@ -91,6 +91,15 @@ _PASSIVE_AUX = frozenset(
     + _words("a été ont est sont fue fueron ha han sido")
 )
 _FROM_LIST_GAP = 5
+# A list "without" the group leaves it off: "updated list of terrorist organisations
+# published without the Taliban", "обновлённый список ... без «Талибана»". Only a list said
+# to be new or updated tells of a removal; otherwise the list says nothing of its status.
+_WITHOUT = frozenset(_words("without ohne sans sin sem senza без"))
+_WITHOUT_GAP = 3  # words between the list and "without": "list ... published without"
+_UPDATED = _words(
+    "updat revis new neu aktualis nouvel actualis nuev revisad обновл нов жаңа yangi güncel"
+)
+_UPDATED_EXACT = frozenset(_words("new yeni"))
 # ... the genitive link of the list to what it holds: "list <of> banned", "Liste <der>".
 _OF_DE = frozenset(_words("der"))
 # ... but not a part taken from it, nor beside it: "an excerpt from", "apart from".
@@ -120,8 +129,9 @@ _QUOTES = tuple("«»\"“”„'‘’")
 # "the Islamic Movement of Uzbekistan" names an organisation, not a jurisdiction.
 _ORG_NOUNS = _words("movement party front brigade army union движени партия партии фронт harakat")
 _OF = frozenset(_words("of de du del des"))
-# "no plans to follow Russia in recognising": whoever is followed did it (presupposed).
-_FOLLOW = _words("follow вслед примеру ergash")
+# "no plans to follow Russia in recognising": whoever is followed did it (presupposed); so
+# did whoever is joined ("Uzbekistan joins Kazakhstan in removing them"), and the joiner acts.
+_FOLLOW = _words("follow вслед примеру ergash join")
 _AND = frozenset(_words("and or и или und oder et ou y o va ve және мен менен hem"))
 # ... but a model ("follow Kazakhstan's example and recognise them") named before a conjunction
 # is not the one that does what follows it: the follower is.
@@ -150,6 +160,15 @@ _FUTURE = frozenset(
     + _words("приостановят خواهد خواهند хоҳад хоҳанд")
 )
 _FUTURE_ENDINGS = ("acak", "ecek")  # Turkish: "çıkaracak", "tanıyacak"
+# A Romance future is an ending on the trigger's verb ("reconocerá", "reconhecerá",
+# "riconoscerà", "reconnaîtra", "retireront"), read from the display text: folding drops
+# the accent that tells "reconocerá" (will recognise) from a past form. Unaccented French
+# endings are read only inside the trigger or right after the name ("Le Kazakhstan retirera
+# les talibans de sa liste"): elsewhere before it they end nouns ("primera", "nuestra").
+_ROMANCE_FUTURE_ACCENTED = ("rá", "rán", "rà", "rão")
+_ROMANCE_FUTURE = (*_ROMANCE_FUTURE_ACCENTED, "ranno", "tra", "dra", "era", "ira", "ront")
+_ROMANCE_FUTURE_MIN = 7  # shorter words are no such verbs: "para", "contra", "Irão"
+_FUTURE_FORM = "future-form"
 _NOT_YET = frozenset(_words("пока еще"))
 # A condition or an indirect question asserts nothing: "if Astana recognised the Taliban",
 # "whether Moscow will recognise them", "если Ташкент признает", "是否会承认".
@@ -499,6 +518,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _cue_after(f, h, modals_after, hits, hi, h in open_ended)
                 or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
                 or _plan_to(h, words, lo, hits, starts)
+                or _future_form(f, h, lo, near)
             )
         _share_modals(f, triggers, modal_of)
         for rank, state, h in triggers:
@@ -514,6 +534,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 continue  # "banned groups such as the Taliban", "the formerly banned Taliban"
             if state in unnegated and h not in dates and _label(f, h, subject_hits):
                 continue  # "«Талибан» (запрещена в РФ)": a standing label, not a report
+            if state in unnegated and _without(words, h, subject_starts, hi):
+                if not _updated(words, lo, h[1]):
+                    continue  # "a list of banned groups without the Taliban": no status
+                state = unnegated[state]  # "updated list ... without the Taliban": removed
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
@@ -812,6 +836,24 @@ def _background(
     return False
 
 
+def _without(words: list[str], trig: Hit, subject_starts: set[int], hi: int) -> bool:
+    """The group named after the list with "without" before it: not on the list."""
+    for s in subject_starts:
+        k = s - 1
+        while k > trig[2] and (words[k] in _DEFINITE or words[k] in _QUOTES):
+            k -= 1
+        if k > trig[2] and words[k] in _WITHOUT and k - trig[2] - 1 <= _WITHOUT_GAP:
+            return s < hi
+    return False
+
+
+def _updated(words: list[str], lo: int, t0: int) -> bool:
+    """A new or updated list: "updated list", "neue Liste", "обновлённый список"."""
+    return any(
+        w in _UPDATED_EXACT or (w.startswith(_UPDATED) and w != "news") for w in words[lo:t0]
+    )
+
+
 def _label(f: Field, trig: Hit, subject: list[Hit]) -> bool:
     """An undated ban in a parenthesis opened right after the subject's name: the label
     that style guides attach to every mention ("«Талибан» (запрещена в РФ)", "the Taliban
@@ -1055,7 +1097,24 @@ _REQUESTS = ("request", "petition", "ходатаиств", "просьб", "и�
 
 def _future(words: list[str], cue: Hit) -> bool:
     w = words[cue[1]]
-    return cue[1] == cue[2] and (w in _FUTURE or w.endswith(_FUTURE_ENDINGS))
+    return cue[0] == _FUTURE_FORM or (
+        cue[1] == cue[2] and (w in _FUTURE or w.endswith(_FUTURE_ENDINGS))
+    )
+
+
+def _future_form(f: Field, trig: Hit, lo: int, near: list[Hit]) -> Hit | None:
+    """A Romance future on the trigger's verb, in it ("Turkmenistán reconocerá al gobierno
+    talibán") or before it after the last name ("Uzbekistán eliminará a los talibanes de su
+    lista"): a plan, as a future cue before the trigger is."""
+    after_name = {n[2] + 1 for n in near}
+    start = max([lo, trig[1] - _CUE_WINDOW] + list(after_name))
+    for i in range(start, trig[2] + 1):
+        shown = f.text[slice(*f.display_span(i, i))].lower()
+        verb = i >= trig[1] or i in after_name
+        ends = _ROMANCE_FUTURE if verb else _ROMANCE_FUTURE_ACCENTED
+        if len(shown) >= _ROMANCE_FUTURE_MIN and shown.endswith(ends):
+            return (_FUTURE_FORM, i, i)
+    return None
 
 
 def _plan_to(trig: Hit, words: list[str], lo: int, hits: list[Hit], names: set[int]) -> Hit | None:

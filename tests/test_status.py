@@ -925,3 +925,44 @@ def test_modal_cues_in_their_clause_and_predicate(text: str, expected: set) -> N
 )
 def test_a_ban_cited_as_background_asserts_nothing(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a Romance future on the trigger's own verb is a plan, as a future cue before it is
+        ("Turkmenistán reconocerá al gobierno talibán.", {("turkmenistan", "proposed")}),
+        (
+            "Le Kazakhstan retirera les talibans de sa liste des organisations interdites.",
+            {("kazakhstan", "proposed")},
+        ),
+        # ... and the past is the act
+        (
+            "Le Kazakhstan a retiré les talibans de sa liste des organisations interdites.",
+            {("kazakhstan", "delisted")},
+        ),
+    ],
+)
+def test_a_future_ending_on_the_trigger_is_a_plan(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a new or updated list "without" the group: removed from it
+        (
+            "Tajikistan publishes a new list of banned organisations without the Taliban.",
+            {("tajikistan", "delisted")},
+        ),
+        # any other list "without" them says nothing of their status
+        ("Kazakhstan publishes list of banned organisations without the Taliban.", set()),
+    ],
+)
+def test_a_list_without_the_group_is_no_ban(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+def test_the_one_who_joins_is_the_actor() -> None:
+    text = "Uzbekistan joins Kazakhstan in removing the Taliban from its list of banned groups."
+    assert ("uzbekistan", "delisted") in _shipped_states(text)
