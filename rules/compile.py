@@ -37,6 +37,7 @@ import ahocorasick_rs
 
 from rules.gcpause import collector_paused
 from rules.inflect import forms
+from rules.literals import Needs, needs
 from rules.model import FIELDS, EntityRef, Group, Mode, Node, Op, Regex, Rule, RuleBook, Term
 from rules.text import fold, is_unspaced
 
@@ -201,6 +202,8 @@ class Compiled:
     not_atom: dict[str, int] = field(default_factory=dict)  # entity id -> context atom
     regex_atom: dict[str, int] = field(default_factory=dict)
     regexes: dict[int, re.Pattern[str]] = field(default_factory=dict)
+    # literals one of which a regex's match holds (`rules.literals.needs`), by atom
+    regex_needs: dict[int, Needs] = field(default_factory=dict)
     rules_by_atom: dict[int, AtomRules] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)  # rules evaluated on every item
     rules: tuple[Rule, ...] = ()
@@ -347,6 +350,9 @@ class Compiled:
             atom = self._atom("regex", pattern)
             self.regex_atom[pattern] = atom
             self.regexes[atom] = re.compile(pattern, re.IGNORECASE)
+            literals = needs(pattern)
+            if literals is not None:
+                self.regex_needs[atom] = literals
         return self.regex_atom[pattern]
 
     def leaf_atom(self, node: Node) -> int:

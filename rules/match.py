@@ -15,6 +15,7 @@ from operator import itemgetter
 from typing import Any, Protocol
 
 from rules.compile import ALL, ANY, LEAF, NONE, Compiled, Pattern, compile_book
+from rules.literals import has
 from rules.model import FIELDS, EntityRef, Regex, Rule, RuleBook, Term, Within
 from rules.text import Field, html_to_text
 
@@ -132,7 +133,7 @@ class Prepared:
                             late[atom].append((f, start, n - 1))
                 self.present.update(late)
         if c.unspaced is not None and f.has_unspaced:
-            starts = [start for start, _ in f.spans]
+            starts = f.starts
             for key, _, end in c.unspaced.find_matches_as_indexes(f.folded, overlapping=True):
                 k = max(0, bisect_right(starts, end - 1) - 1)
                 for pid in c.unspaced_pids[key]:
@@ -186,11 +187,14 @@ class Prepared:
     def regex_hits(self, atom: int) -> list[Hit]:
         if atom not in self.hits:
             rx = self.c.regexes[atom]
+            literals = self.c.regex_needs.get(atom)
             found: list[Hit] = []
             for f in self.fields.values():
                 if not f.words:
                     continue  # a match needs a word to anchor it (and to show as evidence)
-                starts = [s for s, _ in f.spans]
+                if literals is not None and f.plain_case and not has(f.folded, literals):
+                    continue  # a match would hold them
+                starts = f.starts
                 for m in rx.finditer(f.folded):
                     w0 = max(0, bisect_right(starts, m.start()) - 1)
                     w1 = max(w0, bisect_right(starts, max(m.end() - 1, m.start())) - 1)
@@ -294,7 +298,7 @@ def _checks(
 def _substring_hits(f: Field, key: str) -> list[Hit]:
     """Hits of an unspaced-script pattern: every occurrence, as the word holding its end."""
     out: list[Hit] = []
-    starts = [s for s, _ in f.spans]
+    starts = f.starts
     i = f.folded.find(key)
     while i != -1:
         w = max(0, bisect_right(starts, i + len(key) - 1) - 1)

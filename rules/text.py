@@ -18,6 +18,8 @@ from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser
 
+from rules.literals import plain_case
+
 _V = TypeVar("_V")
 
 # Tags whose text is never article text.
@@ -358,9 +360,19 @@ class Field:
         return list(zip(ends[0:-1:2], ends[1::2], strict=True))
 
     @cached_property
+    def starts(self) -> list[int]:
+        """Where in `folded` each word starts."""
+        return [s for s, _ in self.spans]
+
+    @cached_property
+    def plain_case(self) -> bool:
+        """Whether `folded` may be searched for a regex's literals (`rules.literals`)."""
+        return plain_case(self.folded)
+
+    @cached_property
     def sentence_of_word(self) -> list[int]:
         """Sentence number of each word: how many sentence ends come before its start."""
-        starts = [s for s, _ in self.spans]
+        starts = self.starts
         out: list[int] = []
         ends = 0
         for m in _SENTENCE_END.finditer(self.folded):
