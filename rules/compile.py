@@ -37,8 +37,8 @@ import ahocorasick_rs
 
 from rules.gcpause import collector_paused
 from rules.inflect import forms
-from rules.literals import Needs, needs
 from rules.model import FIELDS, EntityRef, Group, Mode, Node, Op, Regex, Rule, RuleBook, Term
+from rules.retree import Needs, needs
 from rules.text import fold, is_unspaced
 
 # Surface forms, once per distinct word (phrases share words: "the", "of").
@@ -202,7 +202,7 @@ class Compiled:
     not_atom: dict[str, int] = field(default_factory=dict)  # entity id -> context atom
     regex_atom: dict[str, int] = field(default_factory=dict)
     regexes: dict[int, re.Pattern[str]] = field(default_factory=dict)
-    # literals one of which a regex's match holds (`rules.literals.needs`), by atom
+    # literals one of which a regex's match holds (`rules.retree.needs`), by atom
     regex_needs: dict[int, Needs] = field(default_factory=dict)
     rules_by_atom: dict[int, AtomRules] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)  # rules evaluated on every item

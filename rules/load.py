@@ -35,6 +35,7 @@ from rules.model import (
     Term,
     Within,
 )
+from rules.retree import nested_repeat
 from rules.text import is_unspaced, words_of
 
 _ID = r"^[a-z0-9][a-z0-9_.-]*$"
@@ -246,6 +247,14 @@ class _Converter:
                     re.compile(value[3:])
                 except re.error as e:
                     self.problem(f"regex does not compile: {e}", loc)
+                    return None
+                if nested_repeat(value[3:]):
+                    self.problem(
+                        "regex can take exponential time on text that almost matches: a "
+                        "repeat inside a repeat, as in (\\w+\\s?)+; bound one to {0,16}, "
+                        "make the inner one possessive (\\w++) or give each turn a literal",
+                        loc,
+                    )
                     return None
                 return Regex(value[3:])
             return self.term(value, loc)

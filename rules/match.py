@@ -15,8 +15,8 @@ from operator import itemgetter
 from typing import Any, Protocol
 
 from rules.compile import ALL, ANY, LEAF, NONE, Compiled, Pattern, compile_book
-from rules.literals import has
 from rules.model import FIELDS, EntityRef, Regex, Rule, RuleBook, Term, Within
+from rules.retree import has
 from rules.text import Field, html_to_text
 
 MAX_EVIDENCE = 20

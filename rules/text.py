@@ -18,7 +18,7 @@ from typing import TypeVar
 
 from selectolax.lexbor import LexborHTMLParser
 
-from rules.literals import plain_case
+from rules.retree import plain_case
 
 _V = TypeVar("_V")
 
@@ -366,7 +366,7 @@ class Field:
 
     @cached_property
     def plain_case(self) -> bool:
-        """Whether `folded` may be searched for a regex's literals (`rules.literals`)."""
+        """Whether `folded` may be searched for a regex's literals (`rules.retree`)."""
         return plain_case(self.folded)
 
     @cached_property

@@ -147,6 +147,30 @@ def test_regex_that_does_not_compile(tmp_path):
     assert "regex does not compile" in p.message
 
 
+def test_regex_that_can_backtrack_for_exponential_time_is_refused(tmp_path):
+    path = write(
+        tmp_path,
+        "r.yaml",
+        """\
+        rules:
+          - id: r1
+            title: One
+            any:
+              - alpha
+              - 're:(\\w+\\s?)+!'
+        """,
+    )
+    p = only([path])
+    assert (p.rule_id, p.field, p.line) == ("r1", "any.1", 6)
+    assert "exponential time" in p.message
+    # the same intent, written so that each piece of text is matched one way only
+    for safe in [r"(?:\w++\s?)+!", r"(?:\w+\s?){0,16}!", r"(?:\w+,\s*)+!", r"(?>\w+\s?)+!"]:
+        ok = write(
+            tmp_path, "ok.yaml", f"rules:\n  - id: r1\n    title: One\n    all: ['re:{safe}']\n"
+        )
+        assert rules.load([ok]).rule("r1")
+
+
 def test_unknown_entity_reference(tmp_path):
     path = write(
         tmp_path,

@@ -1,12 +1,15 @@
-"""The literal text a regex cannot match without, and when a text may be tested for it.
+"""What re's parse tree says about a rule's regex: the literal text it cannot match
+without, and whether it can backtrack for exponential time.
 
-Pure. No I/O. A rule's regex runs over every field of every item its rule is evaluated on,
+Pure. No I/O.
+
+Literals. A rule's regex runs over every field of every item its rule is evaluated on,
 and most passes find nothing (on story news, 96% of the shipped rules' regex passes). A
 regex such as `\\bthis week\\s*:` cannot match a text without "this week" in it; asking
 `"this week" in text` is a substring search in C, many times cheaper than the regex's pass
 (case-insensitive patterns give `re` no literal to skip ahead by). So each regex gets the
 literals it needs, any one of which must occur (`needs`), and the matcher runs it only on
-fields that have one.
+fields that have them.
 
 The test must never say no where the regex would match. Patterns are compiled with
 IGNORECASE and run over folded text: a pattern's "i" also matches "ı" and "I", its "ѕ"
@@ -14,6 +17,11 @@ other letters. A literal is therefore spelled in one canonical form per case cla
 and a text is tested only when every character in it is already that form (`plain_case`):
 then "the regex's literal matches here" and "the canonical literal occurs here" agree.
 Anything this module does not understand gives no literal, and the regex always runs.
+
+Backtracking. A repeat inside a repeat (`(\\w+\\s?)+`) lets `re` split the same text
+between the two in exponentially many ways before it gives up on a text that does not
+match: one crafted feed item would stall a poll cycle. Rule files with such a regex are
+refused at load (`nested_repeat`).
 """
 
 from __future__ import annotations
@@ -166,3 +174,62 @@ def _needs(seq: Any) -> list[tuple[str, ...]]:
     if run:
         out.append(("".join(run),))
     return out
+
+
+# A repeat of at most this many times is bounded enough not to count as nested.
+_FEW = 16
+
+
+def nested_repeat(pattern: str) -> bool:
+    """Whether `pattern` has an unbounded repeat inside another that can backtrack into it
+    (`(a+)+`, `(?:\\w+\\s*)*`): exponential time on some texts. Possessive repeats,
+    atomic groups and lookarounds are not backtracked into, so what is inside them is judged
+    on its own; a bounded repeat (`(?:\\w+\\W+){0,3}`) is polynomial, and an outer
+    repeat whose every turn needs a literal of its own (`(?:\\w+,\\s*)+`) splits the text
+    one way only. Either is allowed."""
+    if _parser is None:
+        return False
+    try:
+        return _nested(_parser.parse(pattern), False)
+    except (re.error, RecursionError, ValueError):
+        return False
+
+
+def _nested(seq: Any, inside: bool) -> bool:
+    """Whether `seq` has a long repeat, while `inside` one whose turns nothing separates."""
+    c = _const
+    for op, av in seq:
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            long = av[1] is c.MAXREPEAT or av[1] > _FEW
+            if long and inside:
+                return True
+            if _nested(av[2], inside or (long and not _has_literal(av[2]))):
+                return True
+        elif op is c.POSSESSIVE_REPEAT or op is c.ATOMIC_GROUP:
+            if _nested(av[2] if op is c.POSSESSIVE_REPEAT else av, False):
+                return True
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            if _nested(av[1], False):
+                return True
+        elif op is c.SUBPATTERN:
+            if _nested(av[3], inside):
+                return True
+        elif op is c.BRANCH:
+            if any(_nested(branch, inside) for branch in av[1]):
+                return True
+        elif op is c.GROUPREF_EXISTS and any(b is not None and _nested(b, inside) for b in av[1:]):
+            return True
+    return False
+
+
+def _has_literal(seq: Any) -> bool:
+    """Whether every match of `seq` has a literal character outside its repeats."""
+    c = _const
+    for op, av in seq:
+        if op is c.LITERAL:
+            return True
+        if op is c.SUBPATTERN and _has_literal(av[3]):
+            return True
+        if op is c.BRANCH and all(_has_literal(b) for b in av[1]):
+            return True
+    return False

@@ -1,4 +1,5 @@
-"""The literal test that spares most regex passes: never "no" where the regex matches."""
+"""What the parse tree of a rule's regex tells: the literals a match needs (the test must never
+say no where the regex matches) and whether it can backtrack for exponential time."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 import rules
-from rules.literals import has, needs, plain_case
 from rules.match import Prepared
 from rules.model import RuleBook
+from rules.retree import has, needs, nested_repeat, plain_case
 from rules.text import Field, fold
 
 
@@ -138,3 +139,27 @@ def test_matcher_skips_the_pass_and_finds_the_same(tmp_path) -> None:  # type: i
     assert hits("Russia lifts the ban on the Taliban", True)
     item = SimpleNamespace(title="Russia lifts the ban on the Taliban", summary="", content="")
     assert [m.rule.id for m in rs.match(item)] == ["rx"]
+
+
+def test_nested_repeats_that_backtrack_are_found() -> None:
+    exponential = [
+        r"(a+)+$",
+        r"(?:\w+\s?)*x",
+        r"(?:\w+\s+)+!",  # refused too: `\w++` says the same and cannot backtrack
+        r"((a+)){17,}",
+        r"(?>(a+)+b)",  # inside an atomic group, judged on its own
+        r"(?=(a+)+b)",
+        r"x|(?:(?:\w+)*)+y",
+    ]
+    polynomial = [
+        r"(?:\w+\W+){0,3}border",  # bounded: at most n^3 ways
+        r"(?>a+)+b",
+        r"a++b",
+        r"(?:a|b)+",
+        r"(a{1,5}){1,5}",
+        r"(?:\w+,\s*)+",  # each turn needs its own comma
+        r"(?:x(?:ab)*)+",
+    ]
+    assert [p for p in exponential if not nested_repeat(p)] == []
+    assert [p for p in polynomial if nested_repeat(p)] == []
+    assert not nested_repeat("(unclosed")  # not compiling is reported on its own
