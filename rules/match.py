@@ -390,8 +390,13 @@ class _Evaluator:
                 if scope is None and self.fields is None and not leaves.isdisjoint(present):
                     return True
                 return any(self.holds(ch, scope, None) for ch in self._live_cheap(g))
-            results = [self.holds(ch, scope, ev) for ch in self._live(g)]
-            return any(results)
+            held = False
+            for ch in self._live(g):
+                # A child group that does not hold leaves no evidence: the leaves of it that
+                # matched are no reason for the match. (A leaf adds only its own hits.)
+                if ch[0] == LEAF or self.holds(ch, scope, None):
+                    held = self.holds(ch, scope, ev) or held
+            return held
         return not any(self.holds(ch, scope, None) for ch in self._live_cheap(g))
 
     def _live_cheap(self, g: tuple[Any, ...]) -> list[tuple[Any, ...]]:

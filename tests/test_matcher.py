@@ -337,6 +337,23 @@ def test_evidence_label_of_a_span_found_twice_is_the_first_term(tmp_path):
     assert [e.value for e in rs.match(Item(summary="cooperation"))[0].evidence] == ["cooperation"]
 
 
+def test_evidence_is_only_what_made_the_rule_match(tmp_path):
+    # The first branch fails (alpha without beta or delta); alpha is no reason for the match.
+    rs = one_rule(tmp_path, {"any": [{"all": ["alpha", {"any": ["beta", "delta"]}]}, "gamma"]})
+    (m,) = rs.match(Item(summary="alpha and gamma"))
+    assert [e.value for e in m.evidence] == ["gamma"]
+    # ... and when both branches hold, both are the reason
+    (m,) = rs.match(Item(summary="alpha, delta and gamma"))
+    assert [e.value for e in m.evidence] == ["alpha", "delta", "gamma"]
+    # a window that fails leaves nothing either
+    rs = one_rule(
+        tmp_path,
+        {"any": [{"all": ["alpha", {"any": ["beta", "delta"]}], "within": "sentence"}, "gamma"]},
+    )
+    (m,) = rs.match(Item(summary="Alpha here. Delta there, and gamma."))
+    assert [e.value for e in m.evidence] == ["gamma"]
+
+
 def test_evidence_is_the_same_in_every_process(tmp_path):
     (tmp_path / "r.yaml").write_text(
         yaml.safe_dump({"rules": [{"id": "r", "title": "t", "any": ["cooperate", "cooperation"]}]})
