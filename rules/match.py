@@ -392,10 +392,15 @@ class _Evaluator:
                 return any(self.holds(ch, scope, None) for ch in self._live_cheap(g))
             held = False
             for ch in self._live(g):
-                # A child group that does not hold leaves no evidence: the leaves of it that
-                # matched are no reason for the match. (A leaf adds only its own hits.)
-                if ch[0] == LEAF or self.holds(ch, scope, None):
+                if ch[0] == LEAF:  # a leaf adds only its own hits
                     held = self.holds(ch, scope, ev) or held
+                    continue
+                # A child group that does not hold leaves no evidence: the leaves of it that
+                # matched are no reason for the match.
+                found: Found = []
+                if self.holds(ch, scope, found):
+                    ev.extend(found)
+                    held = True
             return held
         return not any(self.holds(ch, scope, None) for ch in self._live_cheap(g))
 
