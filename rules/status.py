@@ -221,6 +221,19 @@ _CLAUSE_WORDS = frozenset(
 # Contrast: "removed them from its list, but Tajikistan ...", "а Таджикистан ...".
 _BUT = frozenset(_words("but while whereas yet а но mais pero sino aber während tandis"))
 _CLAUSE_MARKS = tuple(",;:()،؛，；：")
+# An elided verb: a later clause that is only a name with its date or "followed" ("Kazakhstan
+# removed them in 2023, Kyrgyzstan in 2024", "...; Kyrgyzstan followed in 2024", "Казахстан
+# исключил ... в 2023 году, Киргизия — в 2024-м", "Kazakistan 2023'te, Kırgızistan ise
+# 2024'te ... çıkardı") repeats the verb for that name.
+_GAP_FILLER = frozenset(
+    _words("in on at since then too also likewise as well ise de da te ta ten tan den dan")
+    + _words("в во году года год г м тоже также же im jahr auch ebenfalls en el année ham")
+    + _words("yilda yil yılında yılı жылы жылда ҳам")
+)
+_FOLLOWED_SUIT = frozenset(
+    _words("followed suit did the same последовала последовал последовали folgte folgten")
+    + _words("izledi")
+)
 _SEMICOLONS = tuple(";؛；")
 _RELATIVE = frozenset(
     _words("which who that qui que der die das welche welcher welches который которая")
@@ -1269,6 +1282,7 @@ def _jurisdictions(
     claimed = _claimed(f, trig, in_sentence, triggers)
     if all(h in claimed for _, _, h in in_sentence if h[2] < trig[1]):
         claimed = set()
+    whole = in_sentence
     # A semicolon ends the trigger's clause: "Russia recognised them; Uzbekistan and
     # Kazakhstan are not following".
     same = [x for x in in_sentence if ";" not in _text_between(f, trig, x[2])]
@@ -1322,7 +1336,13 @@ def _jurisdictions(
         agents = [(best[1], best[2])]
         for _, j, h in reversed([x for x in in_sentence if x[2][2] < agents[-1][1][1]]):
             gap = words[h[2] + 1 : agents[-1][1][1]]
-            if (
+            dated = (  # "Kazakistan 2023'te, Kırgızistan ise 2024'te ... çıkardı"
+                gap
+                and all(w.isdigit() or w in _GAP_FILLER or _month(w) is not None for w in gap)
+                and any(w.isdigit() for w in gap)
+                and "," in _text_between(f, h, agents[-1][1])
+            )
+            if not dated and (
                 len(gap) > 1
                 or not set(gap) <= _AND
                 or (not gap and "," not in _text_between(f, h, agents[-1][1]))
@@ -1330,11 +1350,38 @@ def _jurisdictions(
                 break
             if j not in (x[0] for x in agents):
                 agents.append((j, h))
-        return agents[::-1]
+        return agents[::-1] + _elided(f, trig, whole, agents, hi)
     if best is not None:
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
     return before[-1:]
+
+
+def _elided(
+    f: Field, trig: Hit, names: list[tuple[int, str, Hit]], agents: list[tuple[str, Hit]], hi: int
+) -> list[tuple[str, Hit]]:
+    """Names after the trigger's clause whose own clause elides the verb: after a clause mark,
+    the name and then only a date, "too" or "followed" to the sentence's end ("...
+    in 2023, Kyrgyzstan in 2024", "...; Kyrgyzstan followed suit")."""
+    words = f.words
+    out: list[tuple[str, Hit]] = []
+    spans = {k for _, _, h in names for k in range(h[1], h[2] + 1)}
+    for w, j, h in names:
+        if w <= trig[2] or j in (x[0] for x in agents + out):
+            continue
+        if not any(m in _text_between(f, trig, h) for m in _CLAUSE_MARKS):
+            continue
+        rest = [words[k] for k in range(h[2] + 1, hi) if k not in spans]
+        if not rest or any(
+            not (x.isdigit() or x in _GAP_FILLER or x in _FOLLOWED_SUIT or x in _AND)
+            and _month(x) is None
+            for x in rest
+        ):
+            continue
+        if not any(x.isdigit() or x in _FOLLOWED_SUIT for x in rest):
+            continue
+        out.append((j, h))
+    return out
 
 
 def _claimed(
