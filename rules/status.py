@@ -230,6 +230,11 @@ _GAP_FILLER = frozenset(
     + _words("в во году года год г м тоже также же im jahr auch ebenfalls en el année ham")
     + _words("yilda yil yılında yılı жылы жылда ҳам")
 )
+# An appeal against the ban (a `delisted` trigger that starts with one of these) asks for the
+# removal: the filer's proposal; rejected, the ban stays. The Taliban's own appeal asserts
+# nothing of a government.
+_APPEAL = _words("appeal обжалова апелляц жалоб itiraz shikoyat recours recurso berufung klage")
+_REJECT = _words("reject dismiss turn denied denies deny отклон отказ reddet rad geri ravd rejet")
 _FOLLOWED_SUIT = frozenset(
     _words("followed suit did the same последовала последовал последовали folgte folgten")
     + _words("izledi")
@@ -551,6 +556,21 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 if not _updated(words, lo, h[1]):
                     continue  # "a list of banned groups without the Taliban": no status
                 state = unnegated[state]  # "updated list ... without the Taliban": removed
+            rejected = False
+            if state in spec.negated and any(
+                w.startswith(_APPEAL) for w in words[h[1] : h[2] + 1]
+            ):
+                before = words[max(lo, h[1] - _CUE_WINDOW) : h[1]]
+                if any(w.startswith(_REJECT) for w in before + words[h[2] + 1 : hi]):
+                    rejected = True  # the rejection is the act, not a negation of it
+                    state = spec.negated[state]  # "rejected the appeal against the ban"
+                    if state == "none":
+                        continue
+                    rank = ranks[state]
+                elif _appeal_of_subject(words, h, subject_starts, juris, lo):
+                    continue  # "the Taliban appealed the ban": their request, no state
+                else:
+                    modal_of[h] = modal = h  # "prosecutors appealed the ban": a proposal
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
@@ -583,6 +603,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _not_yet(h, hits, words, hi)
                 or _negated_modal(modal, negations, lo)
             )
+            if rejected:
+                neg = None
             if neg is not None and any(
                 w in _DOUBT for w in words[max(lo, neg[1] - 1) : neg[1]] + words[neg[2] + 1 : h[1]]
             ):
@@ -1355,6 +1377,17 @@ def _jurisdictions(
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
     return before[-1:]
+
+
+def _appeal_of_subject(
+    words: list[str], trig: Hit, starts: set[int], juris: list[tuple[int, str, Hit]], lo: int
+) -> bool:
+    """The subject named before the trigger ahead of any jurisdiction: its own appeal ("Taliban
+    lawyers appeal Tajik ban", "Taliban, Rusya'daki yasağa itiraz etti")."""
+    first = min((i for i in starts if lo <= i < trig[1]), default=None)
+    if first is None:
+        return False
+    return not any(lo <= w < first for w, _, _ in juris)
 
 
 def _elided(
