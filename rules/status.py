@@ -235,6 +235,17 @@ _GAP_FILLER = frozenset(
 # nothing of a government.
 _APPEAL = _words("appeal обжалова апелляц жалоб itiraz shikoyat recours recurso berufung klage")
 _REJECT = _words("reject dismiss turn denied denies deny отклон отказ reddet rad geri ravd rejet")
+# A recognition whose object is an effort, a role, progress or rights ("recognises the
+# Taliban's efforts", "reconnaît leurs progrès", "признал усилия"): an acknowledgement.
+_RECOGNITION = "recognized"
+# ... not the government ("правительство" starts with "права")
+_NOT_ACKNOWLEDGED = _words("правительств")
+_ACKNOWLEDGED = _words(
+    "effort role contribution progress achievement success merit rights усили роль роли вклад"
+    " заслуг достижен права правам правах bemühung leistung verdienst rolle beitrag fortschritt rechte"
+    " rôle progrès droits mérite esfuerzo papel logro derechos aporte çaba katkı başarı"
+    " haklar hakları"
+)
 _FOLLOWED_SUIT = frozenset(
     _words("followed suit did the same последовала последовал последовали folgte folgten")
     + _words("izledi")
@@ -556,6 +567,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 if not _updated(words, lo, h[1]):
                     continue  # "a list of banned groups without the Taliban": no status
                 state = unnegated[state]  # "updated list ... without the Taliban": removed
+            if state == _RECOGNITION and _acknowledged(words, h, hi):
+                continue  # "recognises the Taliban's efforts": not a recognition of them
             rejected = False
             if state in spec.negated and any(
                 w.startswith(_APPEAL) for w in words[h[1] : h[2] + 1]
@@ -1377,6 +1390,17 @@ def _jurisdictions(
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
     return before[-1:]
+
+
+def _acknowledged(words: list[str], trig: Hit, hi: int) -> bool:
+    """An effort, a role or rights as the trigger's object: within two words after it ("the
+    Taliban's efforts": "s" is a word), in its clause."""
+    for w in words[trig[2] + 1 : min(hi, trig[2] + 3)]:
+        if w in _CLAUSE_WORDS:
+            return False
+        if w.startswith(_ACKNOWLEDGED) and not w.startswith(_NOT_ACKNOWLEDGED):
+            return True
+    return False
 
 
 def _appeal_of_subject(
