@@ -1426,8 +1426,10 @@ def _elided(
     for w, j, h in names:
         if w <= trig[2] or j in (x[0] for x in agents + out):
             continue
-        if not any(m in _text_between(f, trig, h) for m in _CLAUSE_MARKS):
-            continue
+        if not any(m in _text_between(f, trig, h) for m in _CLAUSE_MARKS) and not (
+            words[h[1] - 1] in _AND and h[1] - 1 > trig[2]
+        ):
+            continue  # a clause mark or a conjunction: "... en 2023 y Kirguistán en 2024"
         rest = [words[k] for k in range(h[2] + 1, hi) if k not in spans]
         if not rest or any(
             not (x.isdigit() or x in _GAP_FILLER or x in _FOLLOWED_SUIT or x in _AND)
