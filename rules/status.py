@@ -234,6 +234,7 @@ _GAP_FILLER = frozenset(
 # removal: the filer's proposal; rejected, the ban stays. The Taliban's own appeal asserts
 # nothing of a government.
 _APPEAL = _words("appeal обжалова апелляц жалоб itiraz shikoyat recours recurso berufung klage")
+_GRANT = _words("grant satisf удовлетвор")
 _REJECT = _words("reject dismiss turn denied denies deny отклон отказ reddet rad geri ravd rejet")
 # A recognition whose object is an effort, a role, progress or rights ("recognises the
 # Taliban's efforts", "reconnaît leurs progrès", "признал усилия"): an acknowledgement.
@@ -574,7 +575,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 w.startswith(_APPEAL) for w in words[h[1] : h[2] + 1]
             ):
                 before = words[max(lo, h[1] - _CUE_WINDOW) : h[1]]
-                if any(w.startswith(_REJECT) for w in before + words[h[2] + 1 : hi]):
+                after_t = words[h[2] + 1 : min(hi, h[2] + 3)]  # verb-final: "itirazı reddetti"
+                if any(w.startswith(_GRANT) for w in before + after_t):
+                    pass  # "granted the appeal against the ban": the removal itself
+                elif any(w.startswith(_REJECT) for w in before + after_t):
                     rejected = True  # the rejection is the act, not a negation of it
                     state = spec.negated[state]  # "rejected the appeal against the ban"
                     if state == "none":
