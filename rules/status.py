@@ -115,6 +115,20 @@ _PERSIST = _words(
     "toujours reste sigue mantiene hala hamon әлі сақтай"
 )
 # A definite back-reference to an organisation, in the sentence after one naming the subject.
+# Verb-final passives of removal ("... listesinden çıkarıldı", "... тізімінен шығарылды",
+# "... ro'yxatidan chiqarildi", "... از فهرست ... خارج شد"): a name before one, with the
+# subject not named before it, is what was removed ("Kazakistan, FATF gri listesinden
+# çıkarıldı; Taliban ile ticaret arttı"); an agent marker ("tarafından", "tomonidan",
+# "тарапынан", "توسط") or a place or possessor suffix on the name makes it the remover.
+_PASSIVE_FINAL = _words(
+    "çıkarıldı kaldırıldı silindi шығарылды алынды тасталды чыгарылды салынды алынып"
+    " chiqarildi tashlandi شد"
+)
+_AGENT_AFTER = frozenset(_words("tarafından tomonidan тарапынан тарабынан томонидан"))
+_AGENT_BEFORE = frozenset(_words("توسط"))
+_OBLIQUE_TURKIC = frozenset(_words("da de ta te dan den tan ten ın in un ün nın nin nun nün"))
+_OBLIQUE_ENDINGS = _words("да де та те дағы дегі ның нің дың дің тың тің нын нин дын дин"
+                          " ning dagi da")
 _ANAPHORS = _words("movement group движени группировк қозғалыс harakat bewegung mouvement")
 # ... or in a summary's first sentence, in its first words, when the title names the subject.
 _ANAPHOR_REACH = 3
@@ -798,6 +812,18 @@ def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> boo
     auxiliary, the subject named after the list as its object makes it active ("Kazakhstan
     removed from its list of banned groups the Taliban movement")."""
     words = f.words
+    if words[trig[2]] in _PASSIVE_FINAL and name[2] < trig[1] and not is_unspaced(words[name[1]]):
+        sent = f.sentence_of_word
+        lo = bisect.bisect_left(sent, sent[trig[1]])
+        nxt = words[name[2] + 1] if name[2] + 1 < len(words) else ""
+        return not (
+            any(lo <= s[1] < trig[1] for s in subject)
+            or any(w.startswith(_ANAPHORS) for w in words[name[2] + 1 : trig[1]])
+            or nxt in _AGENT_AFTER
+            or nxt in _OBLIQUE_TURKIC
+            or (name[1] > 0 and words[name[1] - 1] in _AGENT_BEFORE)
+            or words[name[2]].endswith(_OBLIQUE_ENDINGS)
+        )
     if (
         name[2] + 1 < trig[1]
         and words[name[2] + 1] in _WURDE
