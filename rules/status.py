@@ -115,6 +115,20 @@ _PERSIST = _words(
     "toujours reste sigue mantiene hala hamon әлі сақтай"
 )
 # A definite back-reference to an organisation, in the sentence after one naming the subject.
+# Verb-final passives of removal ("... listesinden çıkarıldı", "... тізімінен шығарылды",
+# "... ro'yxatidan chiqarildi", "... از فهرست ... خارج شد"): a name before one, with the
+# subject not named before it, is what was removed ("Kazakistan, FATF gri listesinden
+# çıkarıldı; Taliban ile ticaret arttı"); an agent marker ("tarafından", "tomonidan",
+# "тарапынан", "توسط") or a place or possessor suffix on the name makes it the remover.
+_PASSIVE_FINAL = _words(
+    "çıkarıldı kaldırıldı silindi шығарылды алынды тасталды чыгарылды салынды алынып"
+    " chiqarildi tashlandi شد"
+)
+_AGENT_AFTER = frozenset(_words("tarafından tomonidan тарапынан тарабынан томонидан"))
+_AGENT_BEFORE = frozenset(_words("توسط"))
+_OBLIQUE_TURKIC = frozenset(_words("da de ta te dan den tan ten ın in un ün nın nin nun nün"))
+_OBLIQUE_ENDINGS = _words("да де та те дағы дегі ның нің дың дің тың тің нын нин дын дин"
+                          " ning dagi da")
 _ANAPHORS = _words("movement group движени группировк қозғалыс harakat bewegung mouvement")
 # ... or in a summary's first sentence, in its first words, when the title names the subject.
 _ANAPHOR_REACH = 3
@@ -221,6 +235,36 @@ _CLAUSE_WORDS = frozenset(
 # Contrast: "removed them from its list, but Tajikistan ...", "а Таджикистан ...".
 _BUT = frozenset(_words("but while whereas yet а но mais pero sino aber während tandis"))
 _CLAUSE_MARKS = tuple(",;:()،؛，；：")
+# An elided verb: a later clause that is only a name with its date or "followed" ("Kazakhstan
+# removed them in 2023, Kyrgyzstan in 2024", "...; Kyrgyzstan followed in 2024", "Казахстан
+# исключил ... в 2023 году, Киргизия — в 2024-м", "Kazakistan 2023'te, Kırgızistan ise
+# 2024'te ... çıkardı") repeats the verb for that name.
+_GAP_FILLER = frozenset(
+    _words("in on at since then too also likewise as well ise de da te ta ten tan den dan")
+    + _words("в во году года год г м тоже также же im jahr auch ebenfalls en el année ham")
+    + _words("yilda yil yılında yılı жылы жылда ҳам")
+)
+# An appeal against the ban (a `delisted` trigger that starts with one of these) asks for the
+# removal: the filer's proposal; rejected, the ban stays. The Taliban's own appeal asserts
+# nothing of a government.
+_APPEAL = _words("appeal обжалова апелляц жалоб itiraz shikoyat recours recurso berufung klage")
+_GRANT = _words("grant satisf удовлетвор")
+_REJECT = _words("reject dismiss turn denied denies deny отклон отказ reddet rad geri ravd rejet")
+# A recognition whose object is an effort, a role, progress or rights ("recognises the
+# Taliban's efforts", "reconnaît leurs progrès", "признал усилия"): an acknowledgement.
+_RECOGNITION = "recognized"
+# ... not the government ("правительство" starts with "права")
+_NOT_ACKNOWLEDGED = _words("правительств")
+_ACKNOWLEDGED = _words(
+    "effort role contribution progress achievement success merit rights усили роль роли вклад"
+    " заслуг достижен права правам правах bemühung leistung verdienst rolle beitrag fortschritt rechte"
+    " rôle progrès droits mérite esfuerzo papel logro derechos aporte çaba katkı başarı"
+    " haklar hakları"
+)
+_FOLLOWED_SUIT = frozenset(
+    _words("followed suit did the same последовала последовал последовали folgte folgten")
+    + _words("izledi")
+)
 _SEMICOLONS = tuple(";؛；")
 _RELATIVE = frozenset(
     _words("which who that qui que der die das welche welcher welches который которая")
@@ -538,6 +582,26 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 if not _updated(words, lo, h[1]):
                     continue  # "a list of banned groups without the Taliban": no status
                 state = unnegated[state]  # "updated list ... without the Taliban": removed
+            if state == _RECOGNITION and _acknowledged(words, h, hi):
+                continue  # "recognises the Taliban's efforts": not a recognition of them
+            rejected = False
+            if state in spec.negated and any(
+                w.startswith(_APPEAL) for w in words[h[1] : h[2] + 1]
+            ):
+                before = words[max(lo, h[1] - _CUE_WINDOW) : h[1]]
+                after_t = words[h[2] + 1 : min(hi, h[2] + 3)]  # verb-final: "itirazı reddetti"
+                if any(w.startswith(_GRANT) for w in before + after_t):
+                    pass  # "granted the appeal against the ban": the removal itself
+                elif any(w.startswith(_REJECT) for w in before + after_t):
+                    rejected = True  # the rejection is the act, not a negation of it
+                    state = spec.negated[state]  # "rejected the appeal against the ban"
+                    if state == "none":
+                        continue
+                    rank = ranks[state]
+                elif _appeal_of_subject(words, h, subject_starts, juris, lo):
+                    continue  # "the Taliban appealed the ban": their request, no state
+                else:
+                    modal_of[h] = modal = h  # "prosecutors appealed the ban": a proposal
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
@@ -570,6 +634,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _not_yet(h, hits, words, hi)
                 or _negated_modal(modal, negations, lo)
             )
+            if rejected:
+                neg = None
             if neg is not None and any(
                 w in _DOUBT for w in words[max(lo, neg[1] - 1) : neg[1]] + words[neg[2] + 1 : h[1]]
             ):
@@ -746,6 +812,18 @@ def _patient(f: Field, name: Hit, trig: Hit, subject: list[Hit], hi: int) -> boo
     auxiliary, the subject named after the list as its object makes it active ("Kazakhstan
     removed from its list of banned groups the Taliban movement")."""
     words = f.words
+    if words[trig[2]] in _PASSIVE_FINAL and name[2] < trig[1] and not is_unspaced(words[name[1]]):
+        sent = f.sentence_of_word
+        lo = bisect.bisect_left(sent, sent[trig[1]])
+        nxt = words[name[2] + 1] if name[2] + 1 < len(words) else ""
+        return not (
+            any(lo <= s[1] < trig[1] for s in subject)
+            or any(w.startswith(_ANAPHORS) for w in words[name[2] + 1 : trig[1]])
+            or nxt in _AGENT_AFTER
+            or nxt in _OBLIQUE_TURKIC
+            or (name[1] > 0 and words[name[1] - 1] in _AGENT_BEFORE)
+            or words[name[2]].endswith(_OBLIQUE_ENDINGS)
+        )
     if (
         name[2] + 1 < trig[1]
         and words[name[2] + 1] in _WURDE
@@ -1269,6 +1347,7 @@ def _jurisdictions(
     claimed = _claimed(f, trig, in_sentence, triggers)
     if all(h in claimed for _, _, h in in_sentence if h[2] < trig[1]):
         claimed = set()
+    whole = in_sentence
     # A semicolon ends the trigger's clause: "Russia recognised them; Uzbekistan and
     # Kazakhstan are not following".
     same = [x for x in in_sentence if ";" not in _text_between(f, trig, x[2])]
@@ -1322,7 +1401,13 @@ def _jurisdictions(
         agents = [(best[1], best[2])]
         for _, j, h in reversed([x for x in in_sentence if x[2][2] < agents[-1][1][1]]):
             gap = words[h[2] + 1 : agents[-1][1][1]]
-            if (
+            dated = (  # "Kazakistan 2023'te, Kırgızistan ise 2024'te ... çıkardı"
+                gap
+                and all(w.isdigit() or w in _GAP_FILLER or _month(w) is not None for w in gap)
+                and any(w.isdigit() for w in gap)
+                and "," in _text_between(f, h, agents[-1][1])
+            )
+            if not dated and (
                 len(gap) > 1
                 or not set(gap) <= _AND
                 or (not gap and "," not in _text_between(f, h, agents[-1][1]))
@@ -1330,11 +1415,62 @@ def _jurisdictions(
                 break
             if j not in (x[0] for x in agents):
                 agents.append((j, h))
-        return agents[::-1]
+        return agents[::-1] + _elided(f, trig, whole, agents, hi)
     if best is not None:
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
     return before[-1:]
+
+
+def _acknowledged(words: list[str], trig: Hit, hi: int) -> bool:
+    """An effort, a role or rights as the trigger's object: within two words after it ("the
+    Taliban's efforts": "s" is a word), in its clause."""
+    for w in words[trig[2] + 1 : min(hi, trig[2] + 3)]:
+        if w in _CLAUSE_WORDS:
+            return False
+        if w.startswith(_ACKNOWLEDGED) and not w.startswith(_NOT_ACKNOWLEDGED):
+            return True
+    return False
+
+
+def _appeal_of_subject(
+    words: list[str], trig: Hit, starts: set[int], juris: list[tuple[int, str, Hit]], lo: int
+) -> bool:
+    """The subject named before the trigger ahead of any jurisdiction: its own appeal ("Taliban
+    lawyers appeal Tajik ban", "Taliban, Rusya'daki yasağa itiraz etti")."""
+    first = min((i for i in starts if lo <= i < trig[1]), default=None)
+    if first is None:
+        return False
+    return not any(lo <= w < first for w, _, _ in juris)
+
+
+def _elided(
+    f: Field, trig: Hit, names: list[tuple[int, str, Hit]], agents: list[tuple[str, Hit]], hi: int
+) -> list[tuple[str, Hit]]:
+    """Names after the trigger's clause whose own clause elides the verb: after a clause mark,
+    the name and then only a date, "too" or "followed" to the sentence's end ("...
+    in 2023, Kyrgyzstan in 2024", "...; Kyrgyzstan followed suit")."""
+    words = f.words
+    out: list[tuple[str, Hit]] = []
+    spans = {k for _, _, h in names for k in range(h[1], h[2] + 1)}
+    for w, j, h in names:
+        if w <= trig[2] or j in (x[0] for x in agents + out):
+            continue
+        if not any(m in _text_between(f, trig, h) for m in _CLAUSE_MARKS) and not (
+            words[h[1] - 1] in _AND and h[1] - 1 > trig[2]
+        ):
+            continue  # a clause mark or a conjunction: "... en 2023 y Kirguistán en 2024"
+        rest = [words[k] for k in range(h[2] + 1, hi) if k not in spans]
+        if not rest or any(
+            not (x.isdigit() or x in _GAP_FILLER or x in _FOLLOWED_SUIT or x in _AND)
+            and _month(x) is None
+            for x in rest
+        ):
+            continue
+        if not any(x.isdigit() or x in _FOLLOWED_SUIT for x in rest):
+            continue
+        out.append((j, h))
+    return out
 
 
 def _claimed(
