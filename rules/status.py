@@ -127,8 +127,9 @@ _PASSIVE_FINAL = _words(
 _AGENT_AFTER = frozenset(_words("tarafından tomonidan тарапынан тарабынан томонидан"))
 _AGENT_BEFORE = frozenset(_words("توسط"))
 _OBLIQUE_TURKIC = frozenset(_words("da de ta te dan den tan ten ın in un ün nın nin nun nün"))
-_OBLIQUE_ENDINGS = _words("да де та те дағы дегі ның нің дың дің тың тің нын нин дын дин"
-                          " ning dagi da")
+_OBLIQUE_ENDINGS = _words(
+    "да де та те дағы дегі ның нің дың дің тың тің нын нин дын дин ning dagi da"
+)
 _ANAPHORS = _words("movement group движени группировк қозғалыс harakat bewegung mouvement")
 # ... or in a summary's first sentence, in its first words, when the title names the subject.
 _ANAPHOR_REACH = 3
@@ -257,7 +258,8 @@ _RECOGNITION = "recognized"
 _NOT_ACKNOWLEDGED = _words("правительств")
 _ACKNOWLEDGED = _words(
     "effort role contribution progress achievement success merit rights усили роль роли вклад"
-    " заслуг достижен права правам правах bemühung leistung verdienst rolle beitrag fortschritt rechte"
+    " заслуг достижен права правам правах bemühung leistung verdienst rolle beitrag"
+    " fortschritt rechte"
     " rôle progrès droits mérite esfuerzo papel logro derechos aporte çaba katkı başarı"
     " haklar hakları"
 )
@@ -585,9 +587,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
             if state == _RECOGNITION and _acknowledged(words, h, hi):
                 continue  # "recognises the Taliban's efforts": not a recognition of them
             rejected = False
-            if state in spec.negated and any(
-                w.startswith(_APPEAL) for w in words[h[1] : h[2] + 1]
-            ):
+            if state in spec.negated and any(w.startswith(_APPEAL) for w in words[h[1] : h[2] + 1]):
                 before = words[max(lo, h[1] - _CUE_WINDOW) : h[1]]
                 after_t = words[h[2] + 1 : min(hi, h[2] + 3)]  # verb-final: "itirazı reddetti"
                 if any(w.startswith(_GRANT) for w in before + after_t):

@@ -297,6 +297,30 @@ UNSPACED_RE = re.compile(
 )
 
 
+# Abbreviations a full stop follows inside a sentence, folded. Not those that are also
+# words, or that often end one ("etc.", "usw.", "и др."): a missed sentence end joins two
+# sentences, which `within: sentence` then reads as one.
+_ABBREVIATION_WORDS = (
+    "mr mrs ms dr prof st jr sr gen lt col sgt capt adm gov sen rep pres hon rev vs approx "
+    "dept fig inc ltd corp jan feb apr jun jul aug sep sept oct nov dec "
+    "ee uu sra srta mme mlle bzw ca nr str evtl ggf vgl "
+    "гг гл ген проф зам ст янв фев февр апр авг сент окт нояб дек"
+)
+_ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
+
+
+def _abbreviation(folded: str, dot: int) -> bool:
+    """Whether the word before the full stop at `dot` is an initial (a single letter: "U.S.",
+    "J. Smith") or one of _ABBREVIATIONS."""
+    start = dot
+    while start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
+        start -= 1
+    word = folded[start:dot]
+    if len(word) == 1:
+        return word.isalpha()
+    return word in _ABBREVIATIONS
+
+
 def is_unspaced(text: str) -> bool:
     """Whether `text` has a character of a script written without spaces between words."""
     return UNSPACED_RE.search(text) is not None
@@ -371,11 +395,15 @@ class Field:
 
     @cached_property
     def sentence_of_word(self) -> list[int]:
-        """Sentence number of each word: how many sentence ends come before its start."""
-        starts = self.starts
+        """Sentence number of each word: how many sentence ends come before its start.
+        A full stop after an initial or a common abbreviation ("U.N. Security Council",
+        "EE.UU.", "Dr. Smith", "2023 г.") ends no sentence."""
+        starts, folded = self.starts, self.folded
         out: list[int] = []
         ends = 0
-        for m in _SENTENCE_END.finditer(self.folded):
+        for m in _SENTENCE_END.finditer(folded):
+            if folded.startswith(". ", m.start()) and _abbreviation(folded, m.start()):
+                continue
             upto = bisect_right(starts, m.start(), len(out))
             out.extend([ends] * (upto - len(out)))
             ends += 1
