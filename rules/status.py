@@ -601,7 +601,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 elif _appeal_of_subject(words, h, subject_starts, juris, lo):
                     continue  # "the Taliban appealed the ban": their request, no state
                 else:
-                    modal_of[h] = modal = h  # "prosecutors appealed the ban": a proposal
+                    modal_of[h] = h  # "prosecutors appealed the ban": a proposal
             target = state
             full, month = dates.get(h, (None, None))
             others = [o for _, st, o in triggers if st != state]
