@@ -309,16 +309,29 @@ _ABBREVIATION_WORDS = (
 _ABBREVIATIONS = frozenset(_ABBREVIATION_WORDS.split())
 
 
+# Words that open sentences and seldom follow an initial inside one: "... imposed by the
+# U.S. The Taliban said" ends a sentence at "U.S.", "the U.S. and Russia" does not.
+_OPENERS = frozenset(
+    {"the", "a", "an", "it", "he", "she", "they", "we", "this", "there", "however"}
+    | {"meanwhile", "el", "la", "los", "las"}
+)
+
+
 def _abbreviation(folded: str, dot: int) -> bool:
     """Whether the word before the full stop at `dot` is an initial (a single letter: "U.S.",
-    "J. Smith") or one of _ABBREVIATIONS."""
+    "J. Smith") not followed by a sentence opener, or one of _ABBREVIATIONS."""
     start = dot
     while start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
         start -= 1
     word = folded[start:dot]
-    if len(word) == 1:
-        return word.isalpha()
-    return word in _ABBREVIATIONS
+    if len(word) != 1:
+        return word in _ABBREVIATIONS
+    if not word.isalpha():
+        return False
+    if folded[max(0, start - 2) : dot] in ("e.g", "i.e"):
+        return True  # "e.g. the Taliban"
+    after = folded[dot + 2 : dot + 12].split(" ", 1)[0]
+    return after not in _OPENERS
 
 
 def is_unspaced(text: str) -> bool:

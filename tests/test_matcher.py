@@ -354,6 +354,17 @@ def test_evidence_is_only_what_made_the_rule_match(tmp_path):
     assert [e.value for e in m.evidence] == ["gamma"]
 
 
+def test_a_full_stop_after_an_initial_or_abbreviation_ends_no_sentence(tmp_path):
+    rs = one_rule(tmp_path, {"within": "sentence", "all": ["pakistan", "taliban"]})
+    assert matches(rs, "Pakistan's Lt. Gen. Munir held talks with the Taliban.") == ["r"]
+    assert matches(rs, "Pakistan and the U.N. Security Council met the Taliban.") == ["r"]
+    assert matches(rs, "Pakistan e.g. the Taliban") == ["r"]
+    # a sentence opener after an initial, a word or an "etc." do end one
+    assert matches(rs, "Pakistan is wary of the U.S. The Taliban disagree.") == []
+    assert matches(rs, "Pakistan said no. The Taliban disagree.") == []
+    assert matches(rs, "Pakistan, India etc. Taliban officials met in Doha.") == []
+
+
 def test_evidence_is_the_same_in_every_process(tmp_path):
     (tmp_path / "r.yaml").write_text(
         yaml.safe_dump({"rules": [{"id": "r", "title": "t", "any": ["cooperate", "cooperation"]}]})
