@@ -197,6 +197,9 @@ def test_mixed_negation_modality_and_near_misses():
     assert pairs(got["mx-st-010"]) == {("russia", "delisted")}
     assert pairs(got["mx-st-013"]) == {("russia", "recognized")}
     assert pairs(got["mx-st-014"]) == {("tajikistan", "banned")}
+    # The UN as Reuters and AP spell it ("U.N. sanctions").
+    assert pairs(got["mx-st-025"]) == {("un", "banned")}
+    assert pairs(got["mx-st-026"]) == {("un", "banned"), ("un", PROPOSED)}
 
 
 def test_mixed_out_of_order_article_does_not_bring_back_the_ban():
