@@ -317,12 +317,9 @@ _OPENERS = frozenset(
 )
 
 
-def _abbreviation(folded: str, dot: int) -> bool:
-    """Whether the word before the full stop at `dot` is an initial (a single letter: "U.S.",
-    "J. Smith") not followed by a sentence opener, or one of _ABBREVIATIONS."""
-    start = dot
-    while start > 0 and (folded[start - 1].isalnum() or folded[start - 1] == "_"):
-        start -= 1
+def _abbreviation(folded: str, start: int, dot: int) -> bool:
+    """Whether the word folded[start:dot], right before a full stop, is an initial (a single
+    letter: "U.S.", "J. Smith") not followed by a sentence opener, or one of _ABBREVIATIONS."""
     word = folded[start:dot]
     if len(word) != 1:
         return word in _ABBREVIATIONS
@@ -411,13 +408,18 @@ class Field:
         """Sentence number of each word: how many sentence ends come before its start.
         A full stop after an initial or a common abbreviation ("U.N. Security Council",
         "EE.UU.", "Dr. Smith", "2023 г.") ends no sentence."""
-        starts, folded = self.starts, self.folded
+        starts, spans, folded = self.starts, self.spans, self.folded
         out: list[int] = []
         ends = 0
         for m in _SENTENCE_END.finditer(folded):
-            if folded.startswith(". ", m.start()) and _abbreviation(folded, m.start()):
-                continue
             upto = bisect_right(starts, m.start(), len(out))
+            if (
+                folded.startswith(". ", m.start())
+                and upto
+                and spans[upto - 1][1] == m.start()  # the stop follows a word
+                and _abbreviation(folded, starts[upto - 1], m.start())
+            ):
+                continue
             out.extend([ends] * (upto - len(out)))
             ends += 1
         out.extend([ends] * (len(starts) - len(out)))
