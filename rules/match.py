@@ -290,6 +290,9 @@ def _checks(
         s2 = joined.find(b" ", s1 + 1)
         return s2 != -1 and joined[s1 + 1 : s2] in rest
     if rest is not None:
+        # The word after the first, tested on the bytes before any split.
+        if not joined.startswith(rest.second, joined.find(b" ", start + 1)):  # type: ignore[union-attr]
+            return False
         # Keys start with a space: a key's word is the spaces before it.
         return rest.accepts(f.words, joined.count(b" ", 0, start))  # type: ignore[union-attr]
     return True
