@@ -201,11 +201,26 @@ def _kept() -> frozenset[str]:
     )
 
 
+def _class_of(chars: frozenset[str]) -> str:
+    """A regex character class body matching `chars`, as code point ranges."""
+    codes = sorted(map(ord, chars))
+    out: list[str] = []
+    i = 0
+    while i < len(codes):
+        j = i
+        while j + 1 < len(codes) and codes[j + 1] == codes[j] + 1:
+            j += 1
+        out.append(f"\\U{codes[i]:08x}-\\U{codes[j]:08x}")
+        i = j + 1
+    return "".join(out)
+
+
 _MEMO_MAX = 100_000
 _RUNS = _Memo(lambda run: run.translate(_FOLD))  # non-ASCII run -> folded run
 _CHARS = _CharScan()
 _KEPT = _kept()
-_ASCII_BYTES = bytes(range(0x80))
+# A character that is neither ASCII nor one of _KEPT.
+_UNKEPT = re.compile(f"[^\\x00-\\x7f{_class_of(_KEPT)}]")
 
 
 def fold(text: str) -> str:
@@ -234,16 +249,12 @@ def fold_joined(text: str) -> tuple[bytes, bool]:
     """
     low = text.lower()
     if low.isascii():
-        return b" " + b" ".join(low.encode().translate(_ASCII_WORDS).split()) + b" ", False
-    # The distinct non-ASCII characters, found in C: the UTF-8 bytes without the ASCII ones.
-    chars = set(
-        low.encode("utf-8", "surrogatepass")
-        .translate(None, _ASCII_BYTES)
-        .decode("utf-8", "surrogatepass")
-    )
+        return _one_space(low.encode().translate(_ASCII_WORDS)), False
+    # The distinct characters that fold may change, found in C: Cyrillic, Greek or Arabic
+    # text is mostly letters fold leaves as they are (_KEPT), skipped by the scan.
     unspaced = False
     last: list[tuple[str, str]] = []
-    for ch in chars - _KEPT:
+    for ch in set(_UNKEPT.findall(low)):
         rep, in_unspaced, again = _CHARS[ch]
         unspaced = unspaced or in_unspaced
         if again:
@@ -253,7 +264,16 @@ def fold_joined(text: str) -> tuple[bytes, bool]:
     for ch, rep in last:
         low = low.replace(ch, rep)
     raw = low.encode("utf-8", "surrogatepass").translate(_ASCII_WORDS)
-    return b" " + b" ".join(raw.split()) + b" ", unspaced
+    return _one_space(raw), unspaced
+
+
+def _one_space(raw: bytes) -> bytes:
+    """b" w1 w2 ... " from bytes whose only separator is the space: runs of spaces made one
+    by str.replace, in C, each pass halving them (split and join made an object per word:
+    a third of the cost of folding a field)."""
+    while b"  " in raw:
+        raw = raw.replace(b"  ", b" ")
+    return b" " + raw.strip(b" ") + b" "
 
 
 def _run_lengths(run: str) -> tuple[int, ...] | None:
