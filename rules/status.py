@@ -1237,12 +1237,34 @@ def _share_modals(
             modal_of[x] = cue
 
 
+# Russian "по иску/по ходатайству X <past verb>" (on X's suit, the court <did>) names who
+# asked for an act that was done (an adjective may come between: "по административному
+# иску"); the suit's own object ("по иску о приостановлении
+# запрета": a suit about it) is still a request. Past-tense endings of a finite verb.
+_ON_REQUEST = "по"
+_ABOUT = frozenset(_words("о об обо"))
+_RU_PAST = ("ил", "ила", "или", "ал", "ала", "али", "ел", "ела", "ели", "ял", "яла", "яли")
+_ON_REQUEST_REACH = 5
+
+
 def _granted(words: list[str], sent_of: list[int], i: int) -> bool:
     """Whether the modal cue at word `i` is a request that a verb just before it, in its
-    sentence, granted."""
-    return words[i].startswith(_REQUESTS) and any(
-        words[k].startswith(_GRANTS) and sent_of[k] == sent_of[i] for k in range(max(0, i - 6), i)
-    )
+    sentence, granted, or one on which a past verb after it acted ("по иску Генпрокуратуры
+    приостановил запрет")."""
+    if not words[i].startswith(_REQUESTS):
+        return False
+    before = range(max(0, i - 6), i)
+    if any(words[k].startswith(_GRANTS) and sent_of[k] == sent_of[i] for k in before):
+        return True
+    # "по иску", or with one adjective: "по административному иску"
+    if _ON_REQUEST not in words[max(0, i - 2) : i]:
+        return False
+    for k in range(i + 1, min(len(words), i + 1 + _ON_REQUEST_REACH)):
+        if sent_of[k] != sent_of[i] or words[k] in _ABOUT:
+            return False
+        if len(words[k]) >= 5 and words[k].endswith(_RU_PAST):
+            return True
+    return False
 
 
 def _not_yet(trig: Hit, hits: list[Hit], words: list[str], hi: int) -> Hit | None:

@@ -811,6 +811,23 @@ def test_a_cue_does_not_cross_a_semicolon(text: str, expected: set) -> None:
             " деятельности «Талибана».",
             {("russia", "delisted")},
         ),
+        # a court acting on a suit ("по иску X приостановил") did the act; a suit about it
+        # ("по иску о приостановлении") is still one
+        (
+            "Верховный суд России по иску Генпрокуратуры приостановил запрет деятельности"
+            " «Талибана».",
+            {("russia", "delisted")},
+        ),
+        (
+            "Верховный суд по административному иску Генпрокуратуры приостановил запрет"
+            " «Талибана» в России.",
+            {("russia", "delisted")},
+        ),
+        (
+            "Верховный суд России назначил заседание по иску Генпрокуратуры о приостановлении"
+            " запрета деятельности «Талибана».",
+            {("russia", "proposed")},
+        ),
         # one not (yet) granted is still a request
         (
             "Russia's prosecutor general filed a request to suspend the ban on the Taliban.",
