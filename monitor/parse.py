@@ -64,8 +64,40 @@ def _has_handler(key: str) -> bool:
     return found
 
 
+# The date form nearly every RSS feed writes ("Sat, 28 Nov 2026 11:39:07 +0000"), read as
+# feedparser's RFC 822 handler reads it. feedparser first tries its W3C handler (which does
+# not take it), then splits the text and looks up each part: ~10 µs an item, a tenth of
+# parsing one.
+_RFC822 = re.compile(
+    r"(?:(?:mon|tue|wed|thu|fri|sat|sun), )?([0-9]{1,2}) "
+    r"(jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec) ([0-9]{4}) "
+    r"([0-9]{2}):([0-9]{2}):([0-9]{2}) (gmt|ut|z|[+-][0-9]{4})",
+    re.IGNORECASE,
+)
+_MONTHS = {m: k for k, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+
+
+def parse_date(text: str) -> Any:
+    """feedparser's `_parse_date`, with its result for the common RFC 822 form computed
+    directly: the same struct_time (a test compares them on every form the regex takes)."""
+    m = _RFC822.fullmatch(text)
+    if m is None:
+        return feedparser.datetimes._parse_date(text)
+    day, month, year, hour, minute, second, zone = m.groups()
+    try:
+        stamp = dt.datetime(
+            int(year), _MONTHS[month.lower()], int(day), int(hour), int(minute), int(second)
+        )
+        if zone[0] in "+-" and zone[1:] != "0000":
+            sign = -1 if zone[0] == "-" else 1
+            stamp -= dt.timedelta(hours=sign * int(zone[1:3]), minutes=sign * int(zone[3:]))
+        return stamp.utctimetuple()
+    except (OverflowError, ValueError):
+        return feedparser.datetimes._parse_date(text)  # out of range: as feedparser has it
+
+
 HOOKS = fastparse.Hooks(
-    parse_date=feedparser.datetimes._parse_date,
+    parse_date=parse_date,
     urljoin=feedparser.urls._urljoin,
     looks_like_html=_Strict.looks_like_html,
     has_handler=_has_handler,
@@ -91,7 +123,8 @@ def _prescreen(
         raise FeedParseError(f"feed is larger than {max_bytes} bytes")
     if not body.strip():
         raise FeedParseError("empty response: not a feed")
-    if any(p.search(body) for p in _ENTITY_DECLS):
+    # The UTF-16 spellings hold NUL bytes: a body without one (nearly all) skips them.
+    if any(p.search(body) for p in (_ENTITY_DECLS if b"\x00" in body else _ENTITY_DECLS[:1])):
         raise FeedParseError("entity declarations are not accepted in feeds")
     # feedparser first re-encodes the document to UTF-8 from whatever the BOM, the HTTP
     # charset or the XML declaration names (UTF-32, EBCDIC, UTF-7, ...), and only then
