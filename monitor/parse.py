@@ -74,7 +74,8 @@ _RFC822 = re.compile(
     r"([0-9]{2}):([0-9]{2}):([0-9]{2}) (gmt|ut|z|[+-][0-9]{4})",
     re.IGNORECASE,
 )
-_MONTHS = {m: k for k, m in enumerate("jan feb mar apr may jun jul aug sep oct nov dec".split(), 1)}
+_MONTH_NAMES = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTHS = {m: k for k, m in enumerate(_MONTH_NAMES, 1)}
 
 
 def parse_date(text: str) -> Any:
