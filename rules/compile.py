@@ -27,7 +27,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from itertools import compress, count, product
 from math import prod
 from os.path import commonprefix
@@ -133,17 +133,17 @@ class Pattern:
     """Per word, either the set of accepted surface forms or (for `word*`) a prefix."""
 
     slots: tuple[frozenset[str] | str, ...]
-    # b" " and the start every form of the second word shares (its prefix, or the forms'
-    # common prefix): a hit whose next word does not start so is rejected on the joined
-    # bytes, before the field is split into words for `accepts`. Phrases keyed on a common
-    # first word ("government ...", "министр ...") are tried at every one of its
-    # occurrences, and nearly all fail here.
-    second: bytes = field(init=False, compare=False, repr=False)
 
-    def __post_init__(self) -> None:
+    @cached_property
+    def second(self) -> bytes:
+        """b" " and the start every form of the second word shares (its prefix, or the
+        forms' common prefix): a hit whose next word does not start so is rejected on the
+        joined bytes, before the field is split into words for `accepts`. Phrases keyed on
+        a common first word ("government ...", "министр ...") are tried at every one of its
+        occurrences, and nearly all fail here. Made on first use: most patterns never are."""
         nxt = self.slots[1] if len(self.slots) > 1 else ""
         start = nxt if isinstance(nxt, str) else commonprefix(_in_order(nxt))
-        object.__setattr__(self, "second", b" " + start.encode())
+        return b" " + start.encode()
 
     def accepts(self, words: list[str], i: int) -> bool:
         """Whether the pattern's words 2..n match words[i+1:]; the head is matched already."""
