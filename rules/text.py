@@ -51,29 +51,40 @@ _INVISIBLE = dict.fromkeys(
 
 
 def html_to_text(value: str) -> str:
-    """Visible text of an HTML fragment, whitespace collapsed, NFC composed.
+    """Visible text of an HTML fragment: one line per block (paragraph, heading, list item,
+    table cell, line break), whitespace within a line collapsed, NFC composed.
 
-    Plain text (no markup) passes through without a parse, which is the common case for
-    titles. Lone surrogates, NULs and bidi controls are removed.
+    Plain text (no markup) passes through without a parse, as one line, which is the
+    common case for titles. Lone surrogates, NULs and bidi controls are removed.
     """
     if not value:
         return ""
     if "<" in value or "&" in value:
-        # Block elements and line breaks separate words, inline ones do not: a space before
-        # every block tag, then the text nodes joined as they are, so "Tali<b>ban</b>" reads
-        # "Taliban" and "<p>Astana</p><p>Kabul</p>" two words. (The regex starts with "<",
-        # so it only looks at tags.)
-        value = _BLOCK_TAG.sub(" <", value)
+        # Line breaks in the source are only spaces in HTML. Block elements and <br> end a
+        # line, inline ones do not: a line break before every block tag, then the text
+        # nodes joined as they are, so "Tali<b>ban</b>" reads "Taliban" and
+        # "<p>Astana</p><p>Kabul</p>" two lines. A line ends a sentence (`Field`): a
+        # heading, caption or "Read also" link has no full stop to end it. (The regex
+        # starts with "<", so it only looks at tags.)
+        value = value.replace("\r", " ").replace("\n", " ")
+        value = _BLOCK_TAG.sub("\n<", value)
         tree = LexborHTMLParser(value)
         tree.strip_tags(list(_DROP_TAGS))
         root = tree.body or tree.root
         value = root.text(separator="") if root is not None else ""
+        return clean_text(value, lines=True)
     return clean_text(value)
 
 
-def clean_text(value: str) -> str:
+def clean_text(value: str, lines: bool = False) -> str:
     """Plain text made safe to store, match and encode: lone surrogates, NULs, controls and
-    bidi overrides removed, whitespace collapsed, NFC composed. No HTML is interpreted."""
+    bidi overrides removed, whitespace collapsed, NFC composed. No HTML is interpreted.
+
+    With `lines`, line breaks are kept: each line is cleaned, and empty lines dropped
+    (html_to_text's output is clean_text(..., lines=True) of itself)."""
+    if lines and ("\n" in value or "\r" in value):
+        parts = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
+        return "\n".join(filter(None, map(clean_text, parts)))
     # Fast paths, the common cases: every character removed or rewritten below (surrogates,
     # controls, format characters, whitespace other than one space) is non-printable, so a
     # printable text only needs runs of spaces collapsed; line breaks and tabs (markup's
@@ -472,4 +483,5 @@ class Field:
             hi = space if space != -1 else hi
         prefix = "…" if lo > 0 else ""
         suffix = "…" if hi < len(self.text) else ""
-        return f"{prefix}{self.text[lo:hi]}{suffix}"
+        # One line, for alerts and listings: a paragraph break reads as a space.
+        return f"{prefix}{self.text[lo:hi]}{suffix}".replace("\n", " ")

@@ -172,6 +172,29 @@ def test_group_fields_must_name_fields(tmp_path):
         one_rule(tmp_path, {"any": [{"all": ["a"], "fields": ["body"]}]})
 
 
+def test_an_html_block_ends_a_sentence_and_a_source_line_break_does_not(tmp_path):
+    rs = one_rule(tmp_path, {"within": "sentence", "all": ["Kazakhstan", "Taliban"]})
+    # A heading, a "Read also" link or a list item has no full stop: its block ends it.
+    for html in (
+        "<h2>Kazakhstan harvest</h2><p>The Taliban said on Monday</p>",
+        "<p>Read also: Taliban extend ban</p><p>Kazakhstan grain exports hit a record</p>",
+        "<ul><li>Kazakhstan: record harvest</li><li>Taliban: new decree</li></ul>",
+        "Kazakhstan harvest<br/>Taliban decree",
+    ):
+        assert html_to_text(html).count("\n") == 1, html
+        assert rs.match(Item(content=html)) == [], html
+    # Line breaks in the HTML source are spaces: the sentence goes on.
+    wrapped = "<p>Kazakhstan invited\nthe Taliban\r\nto Astana</p>\n<p>Next.</p>"
+    assert html_to_text(wrapped) == "Kazakhstan invited the Taliban to Astana\nNext."
+    assert [m.rule.id for m in rs.match(Item(content=wrapped))] == ["r"]
+    # Evidence offsets index the stored text, its line breaks included; snippets are a line.
+    text = "<p>Report</p><p>Kazakhstan and the Taliban</p>"
+    (m,) = rs.match(Item(content=text))
+    stored = html_to_text(text)
+    assert [stored[e.start : e.end] for e in m.evidence] == ["Kazakhstan", "Taliban"]
+    assert all("\n" not in e.snippet for e in m.evidence)
+
+
 def test_within_sentence_in_urdu_and_chinese(tmp_path):
     rs = one_rule(tmp_path, {"within": "sentence", "all": ["قازقستان", "طالبان"]})
     assert matches(rs, "قازقستان نے طالبان کو دعوت دی۔ بارش ہوئی۔") == ["r"]
@@ -295,7 +318,7 @@ def test_inline_tags_do_not_split_words_and_blocks_do(tmp_path):
     assert [m.rule.id for m in rs.match(Item(content="<p>The Tali<b>ban</b> said</p>"))] == ["r"]
     phrase = term(tmp_path, "astana kabul")
     for html in ("<p>Astana</p><p>Kabul</p>", "Astana<br>Kabul", "<li>Astana</li><li>Kabul</li>"):
-        assert html_to_text(html) == "Astana Kabul"
+        assert html_to_text(html) == "Astana\nKabul"  # a line each
         assert [m.rule.id for m in phrase.match(Item(content=html))] == ["r"]  # two words
     assert [m.rule.id for m in rs.match(Item(content="<p>Tali</p><p>ban</p>"))] == []
 
