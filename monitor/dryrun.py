@@ -120,15 +120,18 @@ def match_records(
     known states.
     """
     ledger = Ledger.seeded(rules.rules) if seed else Ledger()
+    # An item without a date is news as of now, as the daemon dates it when first seen: a
+    # sentence's own date ("delisted in December 2023") then reads as that date, not 1970.
+    now = dt.datetime.now(dt.UTC)
     for item in items:
         prepared = rules.prepare(item, item.html)
         for m in rules.match_prepared(prepared):
             record = _record(item, m)
             assertions: list[dict[str, Any]] = []
             for a in extract(prepared, m.rule):
-                when = event_time(a, item.when)
+                when = event_time(a, item.when, now)
                 previous = ledger.current(a.subject, a.jurisdiction, at=when)
-                change = ledger.record(a, item.when, item.id)
+                change = ledger.record(a, item.when, item.id, now)
                 assertions.append(
                     {
                         "subject": a.subject,

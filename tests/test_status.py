@@ -89,6 +89,22 @@ def disagreements(name: str) -> list[str]:
     return out
 
 
+def test_an_undated_item_is_dated_now_and_its_sentences_by_their_own_dates():
+    # A dry run of a .jsonl line without `published`: the delisting it reports happened in
+    # December 2023, the item itself is today's news (never 1970).
+    item = InputItem(
+        id="undated",
+        title="Kazakhstan removes the Taliban from its list of banned organisations",
+        summary="Kazakhstan removed the Taliban from its list of terrorist organisations in "
+        "December 2023, the foreign ministry said.",
+    )
+    (record,) = [r for r in match_records([item], ruleset()) if r["rule"] == RULE]
+    whens = {a["evidence"][0]["field"]: a["when"][:10] for a in record["statuses"]}
+    today = dt.datetime.now(dt.UTC).date()
+    assert whens["summary"] == "2023-12-01"
+    assert dt.date.fromisoformat(whens["title"]) in (today, today - dt.timedelta(days=1))
+
+
 # -- the timelines -------------------------------------------------------------------------
 
 
