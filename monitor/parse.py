@@ -24,7 +24,7 @@ from feedparser.encodings import convert_to_utf8
 from monitor import fastparse
 from monitor.errors import FeedParseError
 from monitor.items import Item, assign_keys
-from rules.text import clean_text, html_to_text
+from rules.text import html_to_text, plain_to_text
 
 # Any entity declaration, in UTF-8/ASCII or UTF-16 (either byte order). Real feeds do not
 # declare entities; feedparser's loose parser expands them without limit (§0.2).
@@ -178,7 +178,7 @@ def _text(value: str, detail: Any) -> str:
     """Plain text of a feed field. Only HTML is parsed as HTML: a text/plain field may
     literally say `<!channel>`, and that is its text."""
     kind = (detail or {}).get("type", "") if isinstance(detail, dict) else ""
-    return html_to_text(value) if "html" in kind or "xml" in kind else clean_text(value)
+    return html_to_text(value) if "html" in kind or "xml" in kind else plain_to_text(value)
 
 
 def _title(entry: Any, title: str) -> str:

@@ -73,6 +73,21 @@ def html_to_text(value: str) -> str:
         root = tree.body or tree.root
         value = root.text(separator="") if root is not None else ""
         return clean_text(value, lines=True)
+    return plain_to_text(value)
+
+
+# A blank line: what separates paragraphs in plain text.
+_BLANK_LINE = re.compile(r"\n[^\S\n]*\n")
+
+
+def plain_to_text(value: str) -> str:
+    """Plain text (no markup interpreted) cleaned as `clean_text`, one line per paragraph:
+    a blank line ends a paragraph (and so a sentence), a single line break is a space (a
+    hard-wrapped line goes on)."""
+    if "\n" in value or "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        if _BLANK_LINE.search(value):
+            return "\n".join(filter(None, map(clean_text, _BLANK_LINE.split(value))))
     return clean_text(value)
 
 

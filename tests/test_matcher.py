@@ -195,6 +195,16 @@ def test_an_html_block_ends_a_sentence_and_a_source_line_break_does_not(tmp_path
     assert all("\n" not in e.snippet for e in m.evidence)
 
 
+def test_a_blank_line_ends_a_plain_text_paragraph_and_a_single_line_break_does_not(tmp_path):
+    rs = one_rule(tmp_path, {"within": "sentence", "all": ["Kazakhstan", "Taliban"]})
+    split = "Kazakhstan harvest news\n\nThe Taliban said on Monday"
+    assert html_to_text(split) == "Kazakhstan harvest news\nThe Taliban said on Monday"
+    assert rs.match(Item(summary=split)) == []
+    wrapped = "Kazakhstan invited\r\nthe Taliban to Astana"
+    assert html_to_text(wrapped) == "Kazakhstan invited the Taliban to Astana"
+    assert [m.rule.id for m in rs.match(Item(summary=wrapped))] == ["r"]
+
+
 def test_within_sentence_in_urdu_and_chinese(tmp_path):
     rs = one_rule(tmp_path, {"within": "sentence", "all": ["قازقستان", "طالبان"]})
     assert matches(rs, "قازقستان نے طالبان کو دعوت دی۔ بارش ہوئی۔") == ["r"]
