@@ -28,7 +28,10 @@ def item_id(feed_url: str, key: str) -> str:
 
 
 def content_key(title: str, summary: str) -> str:
-    return "sha256:" + hashlib.sha256(f"{title}\x00{summary}".encode()).hexdigest()[:32]
+    # Whitespace made single spaces: the key of an item stored when its summary was one
+    # line stays the key of the same item now that a summary keeps a line per HTML block.
+    text = f"{' '.join(title.split())}\x00{' '.join(summary.split())}"
+    return "sha256:" + hashlib.sha256(text.encode()).hexdigest()[:32]
 
 
 def assign_keys(raw: list[tuple[str | None, str | None, str, str]]) -> list[str]:

@@ -276,6 +276,15 @@ def test_i1_fallbacks_link_then_content_hash():
     assert [i.key for i in parse_feed(body).items] == [linked.key, bare.key]
 
 
+def test_i1_content_hash_key_is_the_one_a_one_line_summary_had():
+    # Summaries keep a line per HTML block; items keyed by their text before that (stored
+    # as one line) keep their keys, so an upgrade alerts on none of them again.
+    body = rss([{"title": "Bare", "description": "<p>First part</p><p>second part</p>"}])
+    (item,) = parse_feed(body).items
+    assert item.summary == "First part\nsecond part"
+    assert item.key == content_key("Bare", "First part second part")
+
+
 def test_i1_same_guid_in_two_feeds_gives_two_ids():
     assert item_id("https://a.example/feed", "g1") != item_id("https://b.example/feed", "g1")
     assert item_id("https://a.example/feed", "g1") == item_id("https://a.example/feed", "g1")
