@@ -11,10 +11,15 @@ the Poller (the daemon's lifetime).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import hashlib
 import logging
 import multiprocessing
+import os
+import pickle
 import signal
+import tempfile
 import threading
 import time
 from collections.abc import Callable
@@ -27,7 +32,7 @@ from monitor.config import Config
 from monitor.heap import settle_heap
 from monitor.items import Item
 from monitor.parse import ParsedFeed, parse_feed
-from rules import RuleBook, RuleSet
+from rules import RuleSet
 from storage import ItemKeys
 
 # In-process CPU seconds of parsing and matching after which the pool starts: about what
@@ -38,23 +43,47 @@ T = TypeVar("T")
 
 log = logging.getLogger("newsmon.workers")
 
+# Names the rule book file for the fork server to compile (monitor.preload).
+PRELOAD_ENV = "NEWSMON_WORKER_RULES"
+
 _RULES: RuleSet | None = None
 _CONFIG: Config | None = None
 _DATABASE = ""  # the database file's absolute path, as the daemon resolved it
 _KEYS: ItemKeys | None = None  # this worker's read-only connection, opened on first use
 
 
-def _init(book: RuleBook, config: Config, database: str) -> None:
+def book_digest(data: bytes) -> str:
+    """Names a pickled rule book: the workers' rules are the fork server's when it matches."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _init(digest: str, book_path: str, config: Config, database: str) -> None:
     global _RULES, _CONFIG, _DATABASE
     # Ctrl-C reaches the whole process group; the daemon decides how to stop, not workers.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _CONFIG = config
+    _DATABASE = database
+    # Imported by the fork server before this worker forked from it, so its rules are
+    # compiled already (or, from a server started without it, nothing to find: not the
+    # parent named in the environment).
+    from monitor import preload
+
+    preloaded = preload.RULES
+    if preloaded is not None and preloaded[0] == digest:
+        _RULES = preloaded[1]  # compiled by the fork server (monitor.preload)
+        return
     # Settled first, so the rules are frozen as they are built (rules.gcpause) instead of
     # scanned by the collector once more afterwards.
     settle_heap()
-    _RULES = RuleSet(book)
-    _CONFIG = config
-    _DATABASE = database
+    _RULES = RuleSet(pickle.loads(Path(book_path).read_bytes()))
     settle_heap()
+
+
+def preloaded_rules() -> bool:
+    """A job: whether this worker took its rules from the fork server."""
+    from monitor import preload
+
+    return preload.RULES is not None and _RULES is preload.RULES[1]
 
 
 def _ready() -> None:
@@ -113,6 +142,7 @@ class CpuPool:
         self._pool: Executor | None = None
         self._in_process_cpu = 0.0
         self._slot: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+        self._book_path: str | None = None  # the rule book the workers read (_start)
         self.started = False  # whether worker processes were started at all
         self.remote_jobs = 0  # jobs the worker processes ran
         # Set (from the pool's thread) once a worker has compiled the rules and taken a
@@ -126,14 +156,28 @@ class CpuPool:
         # worker skips the imports (~0.9 s of CPU each with spawn), and a later pool in
         # the same process (the next `run --once` cycle of a benchmark) reuses the server.
         self.started = True
+        # The rule book goes to the workers as a file they read if they need it: a fork
+        # server started now compiles it once for all of them (monitor.preload), and the
+        # workers of a later pool, forked from a server that has other rules, compile it.
+        data = pickle.dumps(self.rules.book, protocol=pickle.HIGHEST_PROTOCOL)
+        fd, book_path = tempfile.mkstemp(prefix="newsmon-rules-", suffix=".pickle")
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
+        self._book_path = book_path
+        os.environ[PRELOAD_ENV] = f"{os.getpid()}:{book_path}"
         context = multiprocessing.get_context("forkserver")
-        context.set_forkserver_preload(["monitor.workers", "monitor.pipeline"])
+        context.set_forkserver_preload(["monitor.workers", "monitor.pipeline", "monitor.preload"])
         self._pool = ProcessPoolExecutor(
             max_workers=self.workers,
             mp_context=context,
             initializer=_init,
             # The config goes once, here: per job it would be pickled with every feed in it.
-            initargs=(self.rules.book, self.config, str(Path(self.config.database).resolve())),
+            initargs=(
+                book_digest(data),
+                book_path,
+                self.config,
+                str(Path(self.config.database).resolve()),
+            ),
         )
         self._pool.submit(_ready).add_done_callback(self._started)
 
@@ -237,3 +281,7 @@ class CpuPool:
             self._pool.shutdown(wait=True, cancel_futures=True)
             self._pool = None
             self._ready.clear()
+        if self._book_path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._book_path)
+            self._book_path = None

@@ -6,6 +6,7 @@ import asyncio
 import sqlite3
 from concurrent.futures import Future
 from concurrent.futures.process import BrokenProcessPool
+from pathlib import Path
 
 from conftest import rss, write_config
 
@@ -134,3 +135,68 @@ def test_workers_that_fail_to_start_leave_the_work_in_process(tmp_path, server, 
     assert report.poll.ok == 4 and report.poll.new_items == 12 and report.poll.matches >= 12
     assert service.poller.cpu.remote_jobs == 0
     assert "worker processes failed to start" in caplog.text
+
+
+_PRELOAD_SCRIPT = """
+import json, os, sys
+from monitor.config import Config
+from monitor.workers import CpuPool, preloaded_rules
+from rules import RuleSet, load
+
+def pool(rules, db):
+    p = CpuPool(rules, Config(database=db, poll={"workers": 2}))
+    p.expect_work()
+    assert p._ready.wait(120)
+    return p
+
+db = os.path.join(sys.argv[1], "x.db")
+first = pool(RuleSet(load([])), db)
+used = [first._pool.submit(preloaded_rules).result() for _ in range(4)]
+book = first._book_path
+first.close()
+custom = os.path.join(sys.argv[1], "custom.yaml")
+with open(custom, "w") as f:
+    f.write("rules:\\n  - id: only\\n    title: only\\n    any: [kabul]\\n")
+second = pool(RuleSet(load([custom])), db)
+other = [second._pool.submit(preloaded_rules).result() for _ in range(4)]
+# ... and matches with them: the custom rule, not the shipped ones.
+from monitor.parse import parse_feed
+from monitor.workers import _build
+import datetime as dt
+body = (b"<rss><channel><title>t</title><item><guid>g</guid><title>Taliban delegation "
+        b"visits Kabul and Astana</title></item></channel></rss>")
+parsed = parse_feed(body, "application/rss+xml", "http://x/f.xml", 10**6)
+feed = {"id": 1, "url": "http://x/f.xml", "baseline_done": 1}
+now = dt.datetime.now(dt.timezone.utc)
+write = second._pool.submit(_build, feed, parsed, parsed.items, now).result()
+matched = sorted({m["rule_id"] for m in write.matches})
+second.close()
+print(json.dumps({"first": used, "second": other, "matched": matched,
+                  "book_removed": not os.path.exists(book)}))
+"""
+
+
+def test_workers_take_the_rules_the_fork_server_compiled_once(tmp_path):
+    # A fresh process (its own fork server): the first pool's workers fork with the rules
+    # compiled by the fork server; a later pool with other rules compiles its own.
+    import json
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[1])}
+    out = subprocess.run(
+        [sys.executable, "-c", _PRELOAD_SCRIPT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        check=True,
+    )
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result == {
+        "first": [True] * 4,
+        "second": [False] * 4,
+        "matched": ["only"],
+        "book_removed": True,
+    }
