@@ -498,3 +498,14 @@ def test_content_that_repeats_the_summary_is_still_read_as_content(tmp_path):
     got = both.match(Item(summary="alpha and alpha", content="alpha and alpha"))
     shown = [(e.field, e.start) for m in got for e in m.evidence]
     assert shown == [("summary", 0), ("summary", 10)]
+
+
+def test_traditional_chinese_matches_terms_written_in_simplified(tmp_path):
+    # Taiwan and Hong Kong text ("塔利班代表團", "神學士") folds to simplified characters,
+    # so a term written in simplified Chinese matches it, and the reverse.
+    rules = one_rule(tmp_path, {"any": ["塔利班代表团"]})
+    assert rules.match(Item(title="塔利班代表團抵達阿斯塔納"))
+    assert rules.match(Item(title="塔利班代表团抵达阿斯塔纳"))
+    assert not rules.match(Item(title="塔利班发言人表示"))
+    traditional = one_rule(tmp_path, {"any": ["神學士"]})
+    assert traditional.match(Item(title="阿富汗神学士政权"))
