@@ -48,7 +48,9 @@ def _page(title: str, body: str) -> bytes:
 
 
 def _highlight(snippet: str, text: str) -> str:
-    """The snippet, escaped, with the matched text marked."""
+    """The snippet, escaped, with the matched text marked. A snippet is one line: evidence
+    that spans two paragraphs reads with a space where the line break is."""
+    text = text.replace("\n", " ")
     if text and text in snippet:
         before, _, after = snippet.partition(text)
         return f"{_e(before)}<mark>{_e(text)}</mark>{_e(after)}"

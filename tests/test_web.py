@@ -79,3 +79,13 @@ def test_other_pages_and_search(ui):
     assert _get(base + "/healthz") == '{"ok": true}'
     with pytest.raises(urllib.error.HTTPError):
         _get(base + "/nope")
+
+
+def test_evidence_across_a_paragraph_break_is_marked_in_its_one_line_snippet():
+    from monitor.web import _highlight
+
+    # Stored text keeps a line per HTML block; the snippet shown is one line.
+    marked = _highlight("… Kazakhstan and the Taliban met …", "Taliban met")
+    assert "<mark>Taliban met</mark>" in marked
+    across = _highlight("… visited Kazakhstan Taliban officials said …", "Kazakhstan\nTaliban")
+    assert "<mark>Kazakhstan Taliban</mark>" in across
