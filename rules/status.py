@@ -1495,7 +1495,12 @@ def _jurisdictions(
             if not dated and (
                 len(gap) > 1
                 or not set(gap) <= _AND
-                or (not gap and "," not in _text_between(f, h, agents[-1][1]))
+                or (
+                    not gap
+                    and "," not in _text_between(f, h, agents[-1][1])
+                    # Arabic writes "and" on the next name: "قرغيزستان وكازاخستان"
+                    and not words[agents[-1][1][1]].startswith("و")
+                )
             ):
                 break
             if j not in (x[0] for x in agents):

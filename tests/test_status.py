@@ -1044,6 +1044,11 @@ def test_a_contrasted_name_is_a_foil(text: str, expected: set) -> None:
             "Туркманистон ва Ӯзбекистон Толибонро аз рӯйхат хориҷ карданд",
             {("turkmenistan", "delisted"), ("uzbekistan", "delisted")},
         ),
+        # Arabic writes "and" on the next name
+        (
+            "تركمانستان وأوزبكستان أزالتا طالبان من قائمة المنظمات الإرهابية",
+            {("turkmenistan", "delisted"), ("uzbekistan", "delisted")},
+        ),
     ],
 )
 def test_a_shared_negation_and_listed_agents(text: str, expected: set) -> None:
