@@ -147,7 +147,10 @@ _OF = frozenset(_words("of de du del des"))
 # "no plans to follow Russia in recognising": whoever is followed did it (presupposed); so
 # did whoever is joined ("Uzbekistan joins Kazakhstan in removing them"), and the joiner acts.
 _FOLLOW = _words("follow вслед примеру ergash join")
-_AND = frozenset(_words("and or и или und oder et ou y o va ve және мен менен hem"))
+# (fa "و", tg/uz-Cyrillic "ва", ky "жана": "قزاقستان و قرقیزستان ... حذف کردند")
+_AND = frozenset(
+    _words("and or и или und oder et ou y o va ve және мен менен hem") + _words("و ва жана")
+)
 # ... but a model ("follow Kazakhstan's example and recognise them") named before a conjunction
 # is not the one that does what follows it: the follower is.
 # A headline infinitive is a plan: "Kazakhstan to recognise Taliban envoy", "Tajikistan to
@@ -567,6 +570,14 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 or _future_form(f, h, lo, near)
             )
         _share_modals(f, triggers, modal_of)
+        # A preposed negation governs the predicate's later triggers too: "denied reports
+        # that it had removed the Taliban <from its list>" (the list beyond the cue's reach).
+        neg_of: dict[Hit, Hit | None] = {}
+        for _, state, h in triggers:
+            others = [o for _, st, o in triggers if st != state]
+            near = [x[2] for x in juris if lo <= x[0] < h[1]]
+            neg_of[h] = _cue(h, _own_clause(f, h, negations, near), others, hits, words, lo)
+        _share_modals(f, triggers, neg_of)
         for rank, state, h in triggers:
             if _own_act(f, h, subject_ends, subject_starts):
                 continue  # "Taliban-designated ambassador", "designated by the Taliban"
@@ -628,7 +639,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 if not _model(words, jh, h, lo, starts):
                     readings.append((_Reading(rank, state, state, h, False, full, month), j, jh))
             neg = (
-                _cue(h, _own_clause(f, h, negations, near), others, hits, words, lo)
+                neg_of[h]
                 or _cue_after(f, h, after, hits, hi, h in open_ended)
                 or _cue_inside(f, h, keys.get((state, h), []), inside, _NOT_NEGATING)
                 or _not_yet(h, hits, words, hi)
@@ -663,7 +674,9 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
             own = [
                 x
                 for x in juris
-                if x[2] not in {jh for _, jh in followed} and not _model(words, x[2], h, lo, starts)
+                if x[2] not in {jh for _, jh in followed}
+                and not _model(words, x[2], h, lo, starts)
+                and not _foil(f, x[2], h, [y[2] for y in juris], lo)
             ]
             if any(lo <= x[0] < hi and _patient(f, x[2], h, subject_hits, hi) for x in own):
                 continue  # "China removed from the list of ...": a removal of that name
@@ -1216,8 +1229,8 @@ def _share_modals(
     f: Field, triggers: list[tuple[int, str, Hit]], modal_of: dict[Hit, Hit | None]
 ) -> None:
     """Triggers of one state that follow each other in a clause are one predicate, so one
-    modal cue governs them all: "قصد دارد طالبان را <از فهرست> ... <حذف کند>" (intends to
-    remove; the verb comes last, out of the cue's reach)."""
+    modal (or preposed negation) cue governs them all: "قصد دارد طالبان را <از فهرست> ...
+    <حذف کند>" (intends to remove; the verb comes last, out of the cue's reach)."""
     chain: list[Hit] = []
     for k, (_, state, h) in enumerate(triggers):
         if k > 0:
@@ -1329,6 +1342,56 @@ def _followed(
     return out
 
 
+# A name compared against ("unlike Kazakhstan", "в отличие от Казахстана", "anders als
+# Kasachstan", "برخلاف قزاقستان") is a foil, not the one that does or holds what the
+# trigger says, when that one is named (see `_foil`).
+_CONTRAST = frozenset(
+    tuple(_words(p))
+    for p in (
+        "unlike",
+        "in contrast to",
+        "as opposed to",
+        "в отличие от",
+        "anders als",
+        "im gegensatz zu",
+        "contrairement à",
+        "contrairement au",
+        "à la différence de",
+        "à la différence du",
+        "a diferencia de",
+        "بخلاف",
+        "برخلاف",
+        "على عكس",
+    )
+)
+_CONTRAST_ARTICLES = frozenset(_words("the la le l les der die dem den el"))
+
+
+def _contrasted(words: list[str], name: Hit, lo: int) -> bool:
+    """A name right after a contrast marker (an article may come between)."""
+    k = name[1]
+    if k - 1 >= lo and words[k - 1] in _CONTRAST_ARTICLES:
+        k -= 1
+    return any(tuple(words[max(lo, k - n) : k]) in _CONTRAST for n in (1, 2, 3, 4))
+
+
+def _foil(f: Field, name: Hit, trig: Hit, names: list[Hit], lo: int) -> bool:
+    """A contrasted name (`_contrasted`) with the trigger's own subject named before the
+    trigger: before the foil ("Tajikistan, unlike Kazakhstan, still bans them") or after it
+    past a comma ("Unlike Kazakhstan, Tajikistan still bans them"). Without one, the foil's
+    own phrase holds the trigger ("в отличие от Казахстана и Киргизии, исключивших ...")."""
+    if name[2] >= trig[1] or not _contrasted(f.words, name, lo):
+        return False
+    for n in names:
+        if n == name or n[2] >= trig[1] or n[1] < lo or _contrasted(f.words, n, lo):
+            continue
+        if n[2] < name[1]:
+            return True
+        if any(m in _text_between(f, name, n) for m in _CLAUSE_MARKS):
+            return True
+    return False
+
+
 def _model(words: list[str], name: Hit, trig: Hit, lo: int, starts: set[int]) -> bool:
     """A name after "follow" ("follow Kazakhstan's example and recognise them"), with a
     conjunction before the trigger that joins a verb, not another name ("follow Kazakhstan
@@ -1432,7 +1495,12 @@ def _jurisdictions(
             if not dated and (
                 len(gap) > 1
                 or not set(gap) <= _AND
-                or (not gap and "," not in _text_between(f, h, agents[-1][1]))
+                or (
+                    not gap
+                    and "," not in _text_between(f, h, agents[-1][1])
+                    # Arabic writes "and" on the next name: "قرغيزستان وكازاخستان"
+                    and not words[agents[-1][1][1]].startswith("و")
+                )
             ):
                 break
             if j not in (x[0] for x in agents):

@@ -1002,3 +1002,54 @@ def test_a_list_without_the_group_is_no_ban(text: str, expected: set) -> None:
 def test_the_one_who_joins_is_the_actor() -> None:
     text = "Uzbekistan joins Kazakhstan in removing the Taliban from its list of banned groups."
     assert ("uzbekistan", "delisted") in _shipped_states(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # the compared name is a foil when the trigger's subject is named
+        (
+            "Turkmenistan, unlike Kyrgyzstan, keeps the Taliban on its list of banned groups.",
+            {("turkmenistan", "banned")},
+        ),
+        (
+            "In contrast to Kyrgyzstan, Turkmenistan keeps the Taliban on its banned list.",
+            {("turkmenistan", "banned")},
+        ),
+        # ... but a foil with its own trigger and no other subject holds it
+        (
+            "Unlike Kyrgyzstan, which delisted the Taliban, Turkmenistan keeps the ban.",
+            {("kyrgyzstan", "delisted"), ("turkmenistan", "banned")},
+        ),
+    ],
+)
+def test_a_contrasted_name_is_a_foil(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a preposed negation governs the predicate's later triggers beyond its reach
+        (
+            "Uzbekistan denied claims that it had removed the Taliban from its terrorist list.",
+            {("uzbekistan", "banned")},
+        ),
+        # Persian, Tajik and Kyrgyz "and" join agents listed before their verb
+        (
+            "ترکمنستان و ازبکستان طالبان را از فهرست سازمان‌های ممنوعه حذف کردند",
+            {("turkmenistan", "delisted"), ("uzbekistan", "delisted")},
+        ),
+        (
+            "Туркманистон ва Ӯзбекистон Толибонро аз рӯйхат хориҷ карданд",
+            {("turkmenistan", "delisted"), ("uzbekistan", "delisted")},
+        ),
+        # Arabic writes "and" on the next name
+        (
+            "تركمانستان وأوزبكستان أزالتا طالبان من قائمة المنظمات الإرهابية",
+            {("turkmenistan", "delisted"), ("uzbekistan", "delisted")},
+        ),
+    ],
+)
+def test_a_shared_negation_and_listed_agents(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
