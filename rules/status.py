@@ -290,6 +290,13 @@ _DOUBT = frozenset(
     + _words("conteste contestent duda dudan niega niegan сомневается сомневаются")
     + _words("отрицает отрицают оспаривает оспаривают")
 )
+# A denial of a report (or of the act) asserts nothing of the state, not its opposite:
+# "denied reports that it had removed the Taliban from its list" says neither that they
+# were removed nor that they stay banned. Stems of the cue's words.
+_DENIAL = _words(
+    "deny deni refut dismiss false untrue baseless groundless опроверг ложн отрица dementi"
+    " dément démenti niega negó yalanla تکذیب نفى نفت تنفي ينفي 否认"
+)
 # The subject's own act, right after it: "Taliban designate(s) a governor", "have banned".
 _ACTIVE = frozenset(
     _words("designate designates ban bans outlaw outlaws proscribe proscribes blacklist")
@@ -651,6 +658,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 w in _DOUBT for w in words[max(lo, neg[1] - 1) : neg[1]] + words[neg[2] + 1 : h[1]]
             ):
                 neg = None  # "no longer doubts they are terrorists": the doubt is negated
+            if neg is not None and any(w.startswith(_DENIAL) for w in words[neg[1] : neg[2] + 1]):
+                continue  # "denied reports that it had delisted them": nothing asserted
             if neg is not None:
                 said_of_list = any(
                     _list_noun(w) or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))

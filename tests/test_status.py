@@ -1033,7 +1033,7 @@ def test_a_contrasted_name_is_a_foil(text: str, expected: set) -> None:
         # a preposed negation governs the predicate's later triggers beyond its reach
         (
             "Uzbekistan denied claims that it had removed the Taliban from its terrorist list.",
-            {("uzbekistan", "banned")},
+            set(),  # a denial asserts nothing: not the removal, nor a ban it does not state
         ),
         # Persian, Tajik and Kyrgyz "and" join agents listed before their verb
         (
@@ -1052,4 +1052,31 @@ def test_a_contrasted_name_is_a_foil(text: str, expected: set) -> None:
     ],
 )
 def test_a_shared_negation_and_listed_agents(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Kazakhstan dismissed as baseless reports that it had removed the Taliban from its list.",
+        "Kyrgyzstan denied it had lifted the ban on the Taliban.",
+        "Казахстан назвал ложными сообщения об исключении «Талибана» из списка запрещённых.",
+        "Kazakistan, Taliban'ı terör listesinden çıkardığı haberlerini yalanladı.",
+    ],
+)
+def test_a_denial_of_a_report_asserts_nothing(text: str) -> None:
+    assert _shipped_states(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Kazakistan Taliban yönetimini tanıyabilir", {("kazakhstan", "proposed")}),
+        (
+            "Kırgızistan Taliban'ı yasaklı örgütler listesinden çıkarabilir",
+            {("kyrgyzstan", "proposed")},
+        ),
+    ],
+)
+def test_the_turkish_modal_abilir_is_a_proposal(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
