@@ -16,8 +16,7 @@ import os
 import pickle
 from pathlib import Path
 
-from monitor.heap import settle_heap
-from monitor.workers import PRELOAD_ENV, book_digest
+from monitor.workers import PRELOAD_ENV, book_digest, compile_settled
 from rules import RuleBook, RuleSet
 
 log = logging.getLogger("newsmon.workers")
@@ -34,10 +33,8 @@ def _preload() -> tuple[str, RuleSet] | None:
         book = pickle.loads(data)
         if not isinstance(book, RuleBook):
             return None
-        settle_heap()
-        rules = RuleSet(book)
-        settle_heap()  # frozen before the workers fork: the collector never touches them
-        return book_digest(data), rules
+        # Frozen before the workers fork: the collector never touches them.
+        return book_digest(data), compile_settled(book)
     except Exception as e:  # noqa: BLE001 - the fork server must start; workers compile
         log.warning("worker rules not preloaded: %s", e)
         return None

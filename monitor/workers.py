@@ -32,7 +32,7 @@ from monitor.config import Config
 from monitor.heap import settle_heap
 from monitor.items import Item
 from monitor.parse import ParsedFeed, parse_feed
-from rules import RuleSet
+from rules import RuleBook, RuleSet
 from storage import ItemKeys
 
 # In-process CPU seconds of parsing and matching after which the pool starts: about what
@@ -72,11 +72,17 @@ def _init(digest: str, book_path: str, config: Config, database: str) -> None:
     if preloaded is not None and preloaded[0] == digest:
         _RULES = preloaded[1]  # compiled by the fork server (monitor.preload)
         return
-    # Settled first, so the rules are frozen as they are built (rules.gcpause) instead of
-    # scanned by the collector once more afterwards.
+    _RULES = compile_settled(pickle.loads(Path(book_path).read_bytes()))
+
+
+def compile_settled(book: RuleBook) -> RuleSet:
+    """The rules compiled in a worker or the fork server, frozen out of the collector's
+    reach. Settled first, so they are frozen as they are built (rules.gcpause) instead of
+    scanned by the collector once more afterwards."""
     settle_heap()
-    _RULES = RuleSet(pickle.loads(Path(book_path).read_bytes()))
+    rules = RuleSet(book)
     settle_heap()
+    return rules
 
 
 def preloaded_rules() -> bool:

@@ -85,10 +85,19 @@ def plain_to_text(value: str) -> str:
     a blank line ends a paragraph (and so a sentence), a single line break is a space (a
     hard-wrapped line goes on)."""
     if "\n" in value or "\r" in value:
-        value = value.replace("\r\n", "\n").replace("\r", "\n")
+        value = _unix_lines(value)
         if _BLANK_LINE.search(value):
-            return "\n".join(filter(None, map(clean_text, _BLANK_LINE.split(value))))
+            return _cleaned_lines(_BLANK_LINE.split(value))
     return clean_text(value)
+
+
+def _unix_lines(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _cleaned_lines(parts: list[str]) -> str:
+    """Each part cleaned to one line; empty ones dropped."""
+    return "\n".join(filter(None, map(clean_text, parts)))
 
 
 def clean_text(value: str, lines: bool = False) -> str:
@@ -98,8 +107,7 @@ def clean_text(value: str, lines: bool = False) -> str:
     With `lines`, line breaks are kept: each line is cleaned, and empty lines dropped
     (html_to_text's output is clean_text(..., lines=True) of itself)."""
     if lines and ("\n" in value or "\r" in value):
-        parts = value.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-        return "\n".join(filter(None, map(clean_text, parts)))
+        return _cleaned_lines(_unix_lines(value).split("\n"))
     # Fast paths, the common cases: every character removed or rewritten below (surrogates,
     # controls, format characters, whitespace other than one space) is non-printable, so a
     # printable text only needs runs of spaces collapsed; line breaks and tabs (markup's
