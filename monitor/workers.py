@@ -81,6 +81,8 @@ def compile_settled(book: RuleBook) -> RuleSet:
     scanned by the collector once more afterwards."""
     settle_heap()
     rules = RuleSet(book)
+    # Made once here, not by each forked worker as items need them.
+    rules.compiled.make_programs()
     settle_heap()
     return rules
 

@@ -182,7 +182,8 @@ TermPlan = tuple[dict[int, tuple[int, ...]], dict[int, tuple[int, ...]]]
 
 @dataclass
 class Compiled:
-    """The index. Built once; read-only while matching (safe to share between threads)."""
+    """The index. Built once; while matching, only rules' programs are added, each on first
+    use (`program_of`; safe to share between threads)."""
 
     book: RuleBook
     patterns: list[Pattern] = field(default_factory=list)
@@ -202,6 +203,9 @@ class Compiled:
     key_last: list[int] = field(default_factory=list)
     key_complex: list[bool] = field(default_factory=list)
     atom_keys: dict[int, frozenset[int]] = field(default_factory=dict)
+    # simple keys that also start longer patterns of their atom (`_lengthening`): the
+    # entries to check for those, per key index
+    key_more: dict[int, tuple[Entry, ...]] = field(default_factory=dict)
     # unspaced-script substring -> pattern ids, while building; then the automaton over
     # folded text (ahocorasick_rs.AhoCorasick, or None) and pattern ids per key index
     unspaced_keys: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
@@ -222,8 +226,9 @@ class Compiled:
     context_of: dict[int, int] = field(default_factory=dict)
     # per rule: clauses (atom sets) each of which must meet the item's atoms for a match
     requires: list[tuple[frozenset[int], ...]] = field(default_factory=list)
-    # per rule: its condition as nested tuples (see `program`) and its fields
-    programs: list[tuple[Any, ...]] = field(default_factory=list)
+    # per rule: its condition as nested tuples (see `program`; None until first needed,
+    # `program_of`) and its fields
+    programs: list[tuple[Any, ...] | None] = field(default_factory=list)
     rule_fields: list[frozenset[str]] = field(default_factory=list)
     # atoms of terms only status extraction reads: found on demand (Prepared.leaf_hits),
     # not in the pass over every item -> their patterns
@@ -242,8 +247,10 @@ class Compiled:
     ] = field(default_factory=list)
     _heads: Counter[tuple[int, str]] = field(default_factory=Counter)
     _plans: IdMemo[tuple[Term, ...], TermPlan] = field(default_factory=IdMemo)
-    # while building: compiled leaves by id of the leaf, with the leaf
+    # compiled leaves by id of the leaf, with the leaf (programs are made on demand)
     _leaf_programs: dict[int, tuple[Node, tuple[Any, ...]]] = field(default_factory=dict)
+    # while building: leaves' atoms by id of the leaf, with the leaf
+    _leaf_atoms: dict[int, tuple[Node, int]] = field(default_factory=dict)
 
     # -- building ---------------------------------------------------------------------------
 
@@ -375,6 +382,50 @@ class Compiled:
             return self.regex(node.pattern)
         raise TypeError(node)
 
+    def _leaf_atom(self, node: Node) -> int:
+        """leaf_atom, remembered by the leaf's identity while building: rules share their
+        leaves (rules.load parses each distinct term once), and a term's key is its words."""
+        got = self._leaf_atoms.get(id(node))
+        if got is not None and got[0] is node:
+            return got[1]
+        atom = self.leaf_atom(node)
+        self._leaf_atoms[id(node)] = (node, atom)
+        return atom
+
+    def clauses(self, node: Node) -> list[frozenset[int]]:
+        """Atom sets each of which must meet an item's atoms for `node` to hold: one per
+        word leaf of an `all`, one (the union of a clause of each child) for an `any`, none
+        for a `none` or a regex. Finds or makes the atom of every leaf, `none`'s too."""
+        if isinstance(node, Group):
+            if node.op == Op.NONE:
+                for leaf in _leaves(node):
+                    self._leaf_atom(leaf)
+                return []
+            per_child = [self.clauses(child) for child in node.children]
+            if node.op == Op.ALL:
+                return list(dict.fromkeys(cl for cs in per_child for cl in cs))
+            # ANY: one clause per child must hold, so the union of one from each does.
+            if not per_child or any(not cs for cs in per_child):
+                return [] if per_child else [frozenset()]
+            return [frozenset().union(*(min(cs, key=_size) for cs in per_child))]
+        atom = self._leaf_atom(node)
+        return [] if isinstance(node, Regex) else [frozenset({atom})]
+
+    def program_of(self, idx: int) -> tuple[Any, ...]:
+        """Rule `idx`'s program, made on first use: of 10,000 rules most are never a
+        candidate for an item, and making them all took a fifth of the compile. Safe
+        between threads: two making the same program make equal ones."""
+        prog = self.programs[idx]
+        if prog is None:
+            prog = self.programs[idx] = self.program(self.rules[idx].condition)
+        return prog
+
+    def make_programs(self) -> None:
+        """Every rule's program, now: for a rule set compiled once and shared by forked
+        workers, which would otherwise each make their own copies."""
+        for idx in range(len(self.programs)):
+            self.program_of(idx)
+
     def program(self, node: Node) -> tuple[Any, ...]:
         """A condition as nested tuples the matcher walks without isinstance tests:
         (LEAF, atom, kind, value, is_regex) or (op, children, within, leaf atoms, others,
@@ -446,20 +497,25 @@ def _size(clause: frozenset[int]) -> int:
     return len(clause)
 
 
-def _clauses(prog: tuple[Any, ...]) -> list[frozenset[int]]:
-    """`Compiled.clauses` of a compiled condition (see `Compiled.program`)."""
-    op = prog[0]
-    if op == LEAF:
-        return [] if prog[4] else [frozenset({prog[1]})]
-    if op == NONE:
-        return []
-    per_child = [_clauses(c) for c in prog[1]]
-    if op == ALL:
-        return list(dict.fromkeys(c for cs in per_child for c in cs))
-    # ANY: one clause per child must hold, so the union of one from each does.
-    if not per_child or any(not cs for cs in per_child):
-        return [] if per_child else [frozenset()]
-    return [frozenset().union(*(min(cs, key=_size) for cs in per_child))]
+def _lengthening(entries: list[Entry]) -> tuple[Entry, ...] | None:
+    """For a key with several entries, all of one atom, one of them the atom's word spelled
+    out (an entity's alias "Baplaidri" beside its "Baplaidri Group", keyed on its first
+    word): the key alone says the atom is present, and the others only lengthen its hits.
+    Those others, checked when the atom's positions are asked for, so the key is simple
+    (found in C). None for keys of several atoms or none of whose entries is the word."""
+    atom = entries[0][1]
+    word = False
+    more: list[Entry] = []
+    for e in entries:
+        if e[1] != atom:
+            return None
+        if e[2] is None and e[3] is None:
+            if e[0] != 1:
+                return None
+            word = True
+        else:
+            more.append(e)
+    return tuple(more) if word else None
 
 
 def _entries(
@@ -499,8 +555,11 @@ def _compile(book: RuleBook) -> Compiled:
                 c._pattern(ctx, n_atom)
     by_atom: dict[int, list[int]] = defaultdict(list)
     all_fields = frozenset(FIELDS)
+    # Each rule's clauses, read off its condition (which finds or makes every leaf's atom);
+    # its program is made the first time an item makes it a candidate (`program_of`).
+    rule_clauses = [c.clauses(rule.condition) for rule in book.rules]
+    c.programs = [None] * len(book.rules)
     for rule in book.rules:
-        c.programs.append(c.program(rule.condition))
         fields = frozenset(rule.fields)
         c.rule_fields.append(all_fields if fields == all_fields else fields)
     # Status terms ("not", "may", "plan") are read only for rules that matched: found then.
@@ -516,8 +575,7 @@ def _compile(book: RuleBook) -> Compiled:
             ):
                 for t in terms:
                     c.term(t, lazy=True)
-    for idx, prog in enumerate(c.programs):
-        clauses = _clauses(prog)
+    for idx, clauses in enumerate(rule_clauses):
         if not clauses:
             c.always.append(idx)
             c.requires.append(())
@@ -543,6 +601,13 @@ def _compile(book: RuleBook) -> Compiled:
         # (key_atom), so no entries to keep. Built column by column: 10^5 keys.
         table = list(c.keys.values())
         simple = [len(es) == 1 and es[0][2] is None and es[0][3] is None for es in table]
+        for k in compress(count(), [len(es) > 1 for es in table]):
+            more = _lengthening(table[k])
+            if more is not None:
+                simple[k] = True
+                table[k] = [(1, table[k][0][1], None, None)]
+                if more:
+                    c.key_more[k] = more
         c.key_complex = [not x for x in simple]
         c.key_atom = [es[0][1] if x else -1 for es, x in zip(table, simple, strict=True)]
         c.key_last = [es[0][0] - 1 if x else 0 for es, x in zip(table, simple, strict=True)]
@@ -561,5 +626,5 @@ def _compile(book: RuleBook) -> Compiled:
         )
         c.lazy_entries = [tuple(c.lazy_keys[k]) for k in lazy_keys]
     # only the automata are needed from here on
-    c.keys, c.unspaced_keys, c.lazy_keys, c._leaf_programs = {}, {}, {}, {}
+    c.keys, c.unspaced_keys, c.lazy_keys, c._leaf_atoms = {}, {}, {}, {}
     return c

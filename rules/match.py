@@ -154,13 +154,17 @@ class Prepared:
             out.append((f.name, i, i + more))
         keys = self.c.atom_keys.get(atom)
         if keys:
-            last = self.c.key_last
+            last, longer = self.c.key_last, self.c.key_more
+            has = keys.__contains__
             for f, found in self._found:
                 count, name = f.joined.count, f.name
-                for key, start, _ in found:
-                    if key in keys:
-                        i = count(b" ", 0, start)
-                        out.append((name, i, i + last[key]))
+                # The atom's hits picked out in C: an item has dozens, the atom a few.
+                for key, start, end in compress(found, map(has, map(_FIRST, found))):
+                    i = count(b" ", 0, start)
+                    out.append((name, i, i + last[key]))
+                    for n, _, rest, head in longer.get(key, ()):
+                        if _checks(f, start, end, rest, head):
+                            out.append((name, i, i + n - 1))
         out.sort(key=_reading_order)
         self.hits[atom] = out
         return out
@@ -550,7 +554,7 @@ class RuleSet:
         c = self.compiled
         rule_fields = c.rule_fields[idx]
         ev = _Evaluator(p, None if item_fields <= rule_fields else rule_fields)
-        program = c.programs[idx]
+        program = c.programs[idx] or c.program_of(idx)
         if ev.holds(program, None, None):
             found: Found = []
             ev.holds(program, None, found)

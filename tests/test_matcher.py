@@ -509,3 +509,12 @@ def test_traditional_chinese_matches_terms_written_in_simplified(tmp_path):
     assert not rules.match(Item(title="塔利班发言人表示"))
     traditional = one_rule(tmp_path, {"any": ["神學士"]})
     assert traditional.match(Item(title="阿富汗神学士政权"))
+
+
+def test_an_alias_that_starts_a_longer_alias_reports_the_longer_span(tmp_path):
+    # "Baplaidri" finds the entity wherever it occurs; "Baplaidri Group" (inflected, so
+    # keyed on its first word and checked) only makes the hit longer, in the evidence.
+    entity = {"id": "b", "name": "Baplaidri", "aliases": ["Baplaidri", "Baplaidri Group"]}
+    rs = one_rule(tmp_path, {"all": ["@b"]}, [entity])
+    (m,) = rs.match(Item(summary="The Baplaidri Groups met. Baplaidri alone later."))
+    assert sorted(e.text for e in m.evidence) == ["Baplaidri", "Baplaidri", "Baplaidri Groups"]
