@@ -34,7 +34,7 @@ from functools import lru_cache
 from rules.compile import IdMemo, unspaced_key
 from rules.ledger import PROPOSED, Assertion
 from rules.match import Hit, Prepared, evidence
-from rules.model import EntityRef, Rule, StatusSpec, Term
+from rules.model import EntityRef, Rule, RuleBook, StatusSpec, Term
 from rules.text import Field, fold, is_unspaced
 
 _CUE_WINDOW = 7  # words before a trigger in which a cue applies (six, plus a possessive 's)
@@ -148,6 +148,7 @@ _OF = frozenset(_words("of de du del des"))
 # did whoever is joined ("Uzbekistan joins Kazakhstan in removing them"), and the joiner acts.
 _FOLLOW = _words("follow вслед примеру ergash join")
 # (fa "و", tg/uz-Cyrillic "ва", ky "жана": "قزاقستان و قرقیزستان ... حذف کردند")
+_ARTICLES = frozenset(_words("the der die das den les la le los las el l"))
 _AND = frozenset(
     _words("and or и или und oder et ou y o va ve және мен менен hem") + _words("و ва жана")
 )
@@ -280,6 +281,7 @@ _RELATIVE = frozenset(
 _NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
 _UNSPACED_BREAKS = frozenset("并但而且及和")
 _UNSPACED_LISTS = ("名单", "清单")
+_UNSPACED_JOINS = frozenset(("和", "与", "及", "以及", "同", "跟", "、"))
 # "no longer", "nicht mehr", "ne ... plus" (after the cue); "больше не", "ya no" (before)
 _LONGER_AFTER = frozenset(_words("longer mehr plus"))
 _LONGER_BEFORE = frozenset(_words("больше более ya"))
@@ -297,6 +299,23 @@ _DENIAL = _words(
     "deny deni refut dismiss false untrue baseless groundless опроверг ложн отрица dementi"
     " dément démenti niega negó yalanla تکذیب نفى نفت تنفي ينفي 否认"
 )
+# A report denied far from the act it tells of: "denied media reports claiming Bishkek had
+# struck them off", "опроверг сообщения СМИ, согласно которым ... якобы исключил", "نفت ما
+# تداولته وسائل إعلام عن ...", "گزارش‌ها ... مبنی بر حذف ... را رد کرد", "iddiaları ...
+# yalanladı". The report's noun comes before the act, the denial before the noun or after
+# the act; either way nothing is asserted of the state. Stems of report nouns:
+_REPORT = _words(
+    "report claim rumour rumor allegation publication speculation сообщени информаци слух"
+    " публикаци утверждени сми вброс haber iddia bericht meldung gerücht rapport rumeur"
+    " affirmation allégation informations تقارير تقرير انباء اخبار ادعاء شايعات تداول نشرته"
+    " گزارش خبر ادعا شايعه 报道 传闻 消息"
+)
+_REPORT_EXACT = frozenset(_words("media news stories СМИ وسايل اعلام"))
+_REPORT_DENIAL = frozenset(_words("reject rejects rejected rejecting رد отверг отвергли"))
+_REPORT_DENIAL_GAP = 5  # "опроверг распространившиеся в соцсетях сообщения"
+_DENIAL_AT_END = 4
+_UNTRUE = _words("соответств")  # "не соответствует действительности"
+_NOT_RU = frozenset(_words("не"))
 # The subject's own act, right after it: "Taliban designate(s) a governor", "have banned".
 _ACTIVE = frozenset(
     _words("designate designates ban bans outlaw outlaws proscribe proscribes blacklist")
@@ -604,6 +623,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 state = unnegated[state]  # "updated list ... without the Taliban": removed
             if state == _RECOGNITION and _acknowledged(words, h, hi):
                 continue  # "recognises the Taliban's efforts": not a recognition of them
+            if _denied_report(words, h, lo, hi):
+                continue  # "denied reports claiming it had struck them off": nothing asserted
             rejected = False
             if state in spec.negated and any(w.startswith(_APPEAL) for w in words[h[1] : h[2] + 1]):
                 before = words[max(lo, h[1] - _CUE_WINDOW) : h[1]]
@@ -691,6 +712,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 continue  # "China removed from the list of ...": a removal of that name
             for j, jh in _jurisdictions(f, h, own, lo, hi, raw):
                 readings.append((r, j, jh))
+                if is_unspaced(words[jh[1]]):
+                    trig_keys = keys.get((r.state, h), []) or keys.get((target, h), [])
+                    for j2, jh2 in _unspaced_list(p, spec, f, jh, j, trig_keys, lo):
+                        readings.append((r, j2, jh2))
         implies = tuple((k, v) for k, v in spec.implies.items())
         for r, j, jh in _compete(readings):
             cited = [(r.hit, "term", "trigger"), (jh, "entity", j)]
@@ -1494,7 +1519,8 @@ def _jurisdictions(
         # delisted the group", "Қазақстан мен Қырғызстан ... шығарғанымен".
         agents = [(best[1], best[2])]
         for _, j, h in reversed([x for x in in_sentence if x[2][2] < agents[-1][1][1]]):
-            gap = words[h[2] + 1 : agents[-1][1][1]]
+            # an article after the conjunction: "le Kazakhstan et le Kirghizistan retirent"
+            gap = [w for w in words[h[2] + 1 : agents[-1][1][1]] if w not in _ARTICLES]
             dated = (  # "Kazakistan 2023'te, Kırgızistan ise 2024'te ... çıkardı"
                 gap
                 and all(w.isdigit() or w in _GAP_FILLER or _month(w) is not None for w in gap)
@@ -1519,6 +1545,32 @@ def _jurisdictions(
         return [(best[1], best[2])]
     before = [(j, h) for w, j, h in juris if w < lo]
     return before[-1:]
+
+
+def _denies(words: list[str], i: int, lo: int) -> bool:
+    w = words[i]
+    if w.startswith(_DENIAL) or w in _REPORT_DENIAL:
+        return True
+    return w.startswith(_UNTRUE) and i > lo and words[i - 1] in _NOT_RU
+
+
+def _denied_report(words: list[str], trig: Hit, lo: int, hi: int) -> bool:
+    """A report (its noun before the trigger, in its sentence) that the sentence denies: the
+    denial just before the noun, or among the sentence's last words after the trigger."""
+    reports = [
+        i for i in range(lo, trig[1]) if words[i] in _REPORT_EXACT or words[i].startswith(_REPORT)
+    ]
+    if not reports:
+        return False
+    r = reports[0]
+    if any(_denies(words, i, lo) for i in range(max(lo, r - _REPORT_DENIAL_GAP), r)):
+        return True
+    # after the act only as the sentence's last words (verb-final, or "... are false, the
+    # ministry said"), not a participle ("removed them, dismissing US concerns")
+    return any(
+        _denies(words, i, lo) and not words[i].endswith("ing")
+        for i in range(max(trig[2] + 1, hi - _DENIAL_AT_END), hi)
+    )
 
 
 def _acknowledged(words: list[str], trig: Hit, hi: int) -> bool:
@@ -1589,6 +1641,73 @@ def _claimed(
             if not any(m in _text_between(f, h, o) for m in _CLAUSE_MARKS):
                 out.add(h)
     return out
+
+
+def _unspaced_names_of(book: RuleBook) -> dict[str, tuple[str, ...]]:
+    """Per entity, the substrings its aliases in scripts without spaces are found by."""
+    out: dict[str, tuple[str, ...]] = {}
+    for ent_id, ent in book.entities.items():
+        found = tuple(k for k in (unspaced_key(a) for a in ent.aliases) if k)
+        if found:
+            out[ent_id] = found
+    return out
+
+
+_UNSPACED_NAMES: IdMemo[RuleBook, dict[str, tuple[str, ...]]] = IdMemo()
+
+
+def _unspaced_spans(p: Prepared, spec: StatusSpec, word: str) -> list[tuple[int, int, str]]:
+    """The jurisdictions named inside an unspaced word, as (start, end, id), longest first
+    where two overlap ("吉尔吉斯斯坦" holds no other name, "斯坦" none)."""
+    names = _UNSPACED_NAMES.get(p.c.book, _unspaced_names_of)
+    spans = set()
+    for j in spec.jurisdictions:
+        for k in names.get(j, ()):
+            i = word.find(k)
+            while i != -1:
+                spans.add((i, i + len(k), j))
+                i = word.find(k, i + 1)
+    return sorted(
+        x for x in spans if not any(y != x and y[0] <= x[0] and x[1] <= y[1] for y in spans)
+    )
+
+
+def _unspaced_list(
+    p: Prepared,
+    spec: StatusSpec,
+    f: Field,
+    jh: Hit,
+    j: str,
+    trig_keys: list[str],
+    lo: int,
+) -> list[tuple[str, Hit]]:
+    """The other names in a Chinese list with `j` before the trigger: "哈萨克斯坦与乌兹别克斯坦
+    已将...", "俄罗斯、哈萨克斯坦以及吉尔吉斯斯坦均已...": joined by 和/与/及/以及/同/跟 inside
+    the word, or by "、" across words (each then one name only)."""
+    words = f.words
+    word = words[jh[1]]
+    spans = _unspaced_spans(p, spec, word)
+    end = min((at for k in trig_keys if (at := word.find(k)) != -1), default=len(word))
+    chains: list[list[tuple[int, int, str]]] = []
+    for x in spans:
+        if chains and word[chains[-1][-1][1] : x[0]] in _UNSPACED_JOINS:
+            chains[-1].append(x)
+        else:
+            chains.append([x])
+    chain = next((c for c in chains if any(x[2] == j for x in c)), None)
+    if chain is None or chain[-1][1] > end:
+        return []
+    out = [(x[2], jh) for x in chain if x[2] != j]
+    if chain[0][0] == 0:  # "俄罗斯、哈萨克斯坦以及...": names before, one word each
+        k = jh[1] - 1
+        while k >= lo:
+            prev = _unspaced_spans(p, spec, words[k])
+            gap = _text_between(f, (jh[0], k, k), (jh[0], k + 1, k + 1)).strip()
+            if len(prev) != 1 or prev[0][:2] != (0, len(words[k])) or gap not in ("、", ","):
+                break
+            out.append((prev[0][2], (jh[0], k, k)))
+            k -= 1
+    return [x for x in out if x[0] != j]
 
 
 def _text_between(f: Field, a: Hit, b: Hit) -> str:

@@ -1080,3 +1080,60 @@ def test_a_denial_of_a_report_asserts_nothing(text: str) -> None:
 )
 def test_the_turkish_modal_abilir_is_a_proposal(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # the denial well before the act, with the report's noun between
+        "Uzbek diplomats rejected local media reports saying Tashkent had quietly taken the"
+        " Taliban off its list of terrorist organisations.",
+        "МИД Киргизии опроверг появившиеся в ряде СМИ сведения и публикации, будто Бишкек"
+        " снял запрет на деятельность «Талибана».",
+        "Представитель МИД Таджикистана назвал не соответствующей действительности"
+        " информацию о том, что Душанбе исключил «Талибан» из перечня.",
+        # the denial after the act: verb-final, or "... are false"
+        "گزارش‌ها درباره حذف طالبان از فهرست سازمان‌های تروریستی ازبکستان را رد کرد",
+        "نفت الخارجية الطاجيكية الأنباء التي تحدثت عن شطب طالبان من قائمة المنظمات المحظورة",
+    ],
+)
+def test_a_report_denied_far_from_the_act_asserts_nothing(text: str) -> None:
+    assert _shipped_states(text) == set()
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a report with no denial is the act
+        (
+            "Local media reported that Uzbekistan had removed the Taliban from its list.",
+            {("uzbekistan", "delisted")},
+        ),
+        # a participle after the act is not a denial of the report
+        (
+            "Reports say Uzbekistan removed the Taliban from its list of banned organisations,"
+            " dismissing Western concerns.",
+            {("uzbekistan", "delisted")},
+        ),
+        # Chinese lists joined by 与, 及, 以及 and 、; the names outside stay out
+        (
+            "乌兹别克斯坦与吉尔吉斯斯坦将塔利班从禁止组织名单中删除",
+            {("uzbekistan", "delisted"), ("kyrgyzstan", "delisted")},
+        ),
+        (
+            "塔吉克斯坦、乌兹别克斯坦及吉尔吉斯斯坦已把塔利班移出恐怖组织名单",
+            {("tajikistan", "delisted"), ("uzbekistan", "delisted"), ("kyrgyzstan", "delisted")},
+        ),
+        (
+            "吉尔吉斯斯坦将塔利班移出恐怖组织名单，俄罗斯与塔吉克斯坦尚未跟进",
+            {("kyrgyzstan", "delisted")},
+        ),
+        # an article after the conjunction still lists the agents
+        (
+            "Le Tadjikistan et l'Ouzbékistan retirent les talibans de leur liste",
+            {("tajikistan", "delisted"), ("uzbekistan", "delisted")},
+        ),
+    ],
+)
+def test_listed_agents_across_scripts(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
