@@ -33,10 +33,18 @@ _BLOCK_TAG = re.compile(
     re.IGNORECASE,
 )
 _WS = re.compile(r"\s+")
-# A "word" is a run of letters, digits or combining marks. Apostrophes and hyphens split
+# The vowel signs and other spacing marks of the Indic scripts (Devanagari ा ि ू, Bengali,
+# Tamil ...) that folding keeps (virama and nukta are dropped as accents are): letters of
+# their word, which `\w` alone would split ("तालिबान" into त, ल, ब, न).
+_INDIC_MARKS = "".join(
+    chr(c)
+    for c in range(0x0900, 0x0E00)
+    if unicodedata.category(chr(c)) in ("Mn", "Mc") and not unicodedata.combining(chr(c))
+)
+# A "word" is a run of letters, digits or the marks above. Apostrophes and hyphens split
 # words, in patterns and in texts alike, so "Tehreek-e-Taliban" is three words on both sides.
-WORD_RE = re.compile(r"\w+")
-_WORD_SPLIT = re.compile(r"(\w+)")
+WORD_RE = re.compile(f"[\\w{_INDIC_MARKS}]+")
+_WORD_SPLIT = re.compile(f"([\\w{_INDIC_MARKS}]+)")
 # Sentence ends: terminal punctuation followed by space, or a line break in the source.
 # CJK full stops need no space after them; the Urdu full stop is ۔.
 _SENTENCE_END = re.compile(r"[.!?…؟۔]+[\"'»”)\]]*\s|[。！？]+[」』”）)]*|\n")
@@ -233,7 +241,9 @@ class _Memo(dict[str, _V]):
 def _scan_char(ch: str) -> str:
     """A lowered character -> what it folds to, with every character that is not a word
     character made a space."""
-    return "".join(c if c.isalnum() or c == "_" else " " for c in _FOLD[ord(ch)])
+    return "".join(
+        c if c.isalnum() or c == "_" or c in _INDIC_MARKS else " " for c in _FOLD[ord(ch)]
+    )
 
 
 class _CharScan(dict[str, tuple[str, bool, bool]]):
@@ -261,7 +271,9 @@ def _kept() -> frozenset[str]:
         chr(c)
         for lo, hi in ((0x0370, 0x03FF), (0x0400, 0x052F), (0x0590, 0x06FF), (0x0900, 0x097F))
         for c in range(lo, hi + 1)
-        if chr(c).isalnum() and chr(c).lower() == chr(c) and _FOLD[c] == chr(c)
+        if (chr(c).isalnum() or chr(c) in _INDIC_MARKS)
+        and chr(c).lower() == chr(c)
+        and _FOLD[c] == chr(c)
     )
 
 

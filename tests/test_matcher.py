@@ -316,6 +316,18 @@ def test_thai_alias_is_found_without_cjk_in_the_text(tmp_path):
     assert matches(rs, "กลุ่มตาลีบันประกาศ") == ["r"]
 
 
+def test_indic_vowel_signs_are_part_of_the_word(tmp_path):
+    # Devanagari vowel signs (ा ि ू) are marks, not letters to `\w`: they must not split a
+    # word, or "रूस" (Russia) would read as "र स" and match "रास", and a word window
+    # would count each syllable as a word.
+    rs = term(tmp_path, "रूस")
+    assert matches(rs, "रूस ने तालिबान सरकार को मान्यता दी") == ["r"]
+    assert matches(rs, "रास लीला") == []
+    assert matches(term(tmp_path, "तालिबान"), "तालिबानी नेता") == []
+    (m,) = term(tmp_path, "मान्यता").match(Item(summary="रूस ने मान्यता दी"))
+    assert m.evidence[0].text == "मान्यता"
+
+
 def test_html_is_stripped_and_script_ignored(tmp_path):
     rs = term(tmp_path, "taliban")
     assert [m.rule.id for m in rs.match(Item(content="<p>The <b>Taliban</b> said</p>"))] == ["r"]
