@@ -140,6 +140,34 @@ def _poll(
     return replace(parsed, items=[]), [i.published for i in parsed.items], write
 
 
+# Rule book files are named "newsmon-rules-<pid of the writer>-<random>.pickle".
+_BOOK_PREFIX = "newsmon-rules-"
+
+
+def remove_stale_books(directory: str) -> list[str]:
+    """Remove the rule book files of processes that are gone: a daemon killed with SIGKILL
+    never closes its pool, so its file stays behind. Returns the names removed."""
+    removed = []
+    for path in Path(directory).glob(f"{_BOOK_PREFIX}*-*.pickle"):
+        pid = path.name[len(_BOOK_PREFIX) :].split("-", 1)[0]
+        if not pid.isdigit() or _alive(int(pid)):
+            continue
+        with contextlib.suppress(OSError):
+            path.unlink()
+            removed.append(path.name)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # another user's process: alive
+    return True
+
+
 class CpuPool:
     """Runs parse and match jobs in worker processes, or in a thread when none are wanted."""
 
@@ -168,7 +196,8 @@ class CpuPool:
         # server started now compiles it once for all of them (monitor.preload), and the
         # workers of a later pool, forked from a server that has other rules, compile it.
         data = pickle.dumps(self.rules.book, protocol=pickle.HIGHEST_PROTOCOL)
-        fd, book_path = tempfile.mkstemp(prefix="newsmon-rules-", suffix=".pickle")
+        remove_stale_books(tempfile.gettempdir())
+        fd, book_path = tempfile.mkstemp(prefix=f"{_BOOK_PREFIX}{os.getpid()}-", suffix=".pickle")
         with os.fdopen(fd, "wb") as f:
             f.write(data)
         self._book_path = book_path

@@ -172,7 +172,9 @@ write = second._pool.submit(_build, feed, parsed, parsed.items, now).result()
 matched = sorted({m["rule_id"] for m in write.matches})
 second.close()
 print(json.dumps({"first": used, "second": other, "matched": matched,
-                  "book_removed": not os.path.exists(book)}))
+                  "book_removed": not os.path.exists(book),
+                  "book_names_pid": os.path.basename(book).startswith(
+                      f"newsmon-rules-{os.getpid()}-")}))
 """
 
 
@@ -199,4 +201,25 @@ def test_workers_take_the_rules_the_fork_server_compiled_once(tmp_path):
         "second": [False] * 4,
         "matched": ["only"],
         "book_removed": True,
+        "book_names_pid": True,
     }
+
+
+def test_rule_book_files_of_dead_processes_are_removed(tmp_path):
+    # A daemon killed with SIGKILL leaves its rule book file; the next pool started on the
+    # machine removes it, and leaves those of live processes alone.
+    import os
+    import subprocess
+    import sys
+
+    from monitor.workers import remove_stale_books
+
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)  # fmt: skip
+    dead = tmp_path / f"newsmon-rules-{gone.stdout.strip()}-abc.pickle"
+    live = tmp_path / f"newsmon-rules-{os.getpid()}-def.pickle"
+    other = tmp_path / "newsmon-rules-notapid.pickle"
+    for p in (dead, live, other):
+        p.write_bytes(b"x")
+    assert remove_stale_books(str(tmp_path)) == [dead.name]
+    assert not dead.exists() and live.exists() and other.exists()
