@@ -224,6 +224,8 @@ class Compiled:
     rules: tuple[Rule, ...] = ()
     # context atom -> entity atom, for entities with `not` contexts
     context_of: dict[int, int] = field(default_factory=dict)
+    # reference atom -> entity atom, for entities with `refs` (Prepared._resolve_refs)
+    ref_of: dict[int, int] = field(default_factory=dict)
     # per rule: clauses (atom sets) each of which must meet the item's atoms for a match
     requires: list[tuple[frozenset[int], ...]] = field(default_factory=list)
     # per rule: its condition as nested tuples (see `program`; None until first needed,
@@ -553,6 +555,11 @@ def _compile(book: RuleBook) -> Compiled:
             c.context_of[n_atom] = atom
             for ctx in ent.not_contexts:
                 c._pattern(ctx, n_atom)
+        if ent.refs:
+            r_atom = c._atom("ref", ent.id)
+            c.ref_of[r_atom] = atom
+            for ref in ent.refs:
+                c._pattern(ref, r_atom)
     by_atom: dict[int, list[int]] = defaultdict(list)
     all_fields = frozenset(FIELDS)
     # Each rule's clauses, read off its condition (which finds or makes every leaf's atom);

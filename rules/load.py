@@ -66,12 +66,13 @@ class EntitySchema(_Strict):
     name: str = Field(min_length=1)
     aliases: list[str] = Field(min_length=1)
     not_: list[str] = Field(default_factory=list, alias="not")
+    refs: list[str] = Field(default_factory=list)
 
-    @field_validator("aliases", "not_")
+    @field_validator("aliases", "not_", "refs")
     @classmethod
     def _no_blank(cls, v: list[str]) -> list[str]:
         if any(not words_of(a) for a in v):
-            raise ValueError("aliases and contexts must contain letters or digits")
+            raise ValueError("aliases, contexts and references must contain letters or digits")
         return v
 
 
@@ -415,6 +416,7 @@ def _load_one(path: Path, text: str) -> tuple[list[Entity], list[Rule], list[Pro
             name=e.name,
             aliases=c.terms(e.aliases, ("entities", i, "aliases")),
             not_contexts=c.terms(e.not_, ("entities", i, "not")),
+            refs=c.terms(e.refs, ("entities", i, "refs")),
         )
         for i, e in enumerate(schema.entities)
     ]

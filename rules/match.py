@@ -104,6 +104,8 @@ class Prepared:
         self.present.discard(-1)
         if c.context_of:
             self._resolve_contexts()
+        if c.ref_of:
+            self._resolve_refs()
 
     def _scan(self, f: Field) -> None:
         c, name = self.c, f.name
@@ -187,6 +189,41 @@ class Prepared:
             else:
                 present.discard(atom)
                 self.hits[atom] = []
+
+    def _resolve_refs(self) -> None:
+        """Count a reference ("the group", "движение") as a hit of the entity it refers
+        back to: of the entities with references, the one named last before it in reading
+        order (title, summary, content), when that naming is not one of the entity's `not`
+        contexts ("the Pakistani Taliban ... the group" is not the Taliban). A reference
+        before any naming, overlapping one, or possessive ("the movement's rival": someone
+        else) refers to nothing."""
+        present, ref_of, context_of = self.present, self.c.ref_of, self.c.context_of
+        live = [(r, a) for r, a in ref_of.items() if r in present and a in present]
+        if not live:
+            return
+        named: list[tuple[tuple[int, int, int], Hit, int]] = []
+        for a in set(ref_of.values()) & present:
+            named.extend((_reading_order(h), h, a) for h in self.positions(a))
+        for n_atom in present & context_of.keys():
+            if context_of[n_atom] in ref_of.values():
+                named.extend((_reading_order(h), h, -1) for h in self.positions(n_atom))
+        named.sort()
+        order = [k for k, _, _ in named]
+        for r, a in live:
+            more = []
+            for h in self.positions(r):
+                i = bisect_right(order, _reading_order(h)) - 1
+                if i < 0:
+                    continue
+                _, last, who = named[i]
+                if who != a or (last[0] == h[0] and last[2] >= h[1]):
+                    continue
+                words = self.fields[h[0]].words
+                if h[2] + 1 < len(words) and words[h[2] + 1] == "s":
+                    continue
+                more.append(h)
+            if more:
+                self.hits[a] = sorted(self.positions(a) + more, key=_reading_order)
 
     def regex_hits(self, atom: int) -> list[Hit]:
         if atom not in self.hits:

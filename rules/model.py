@@ -87,6 +87,8 @@ class Entity:
     name: str
     aliases: tuple[Term, ...]
     not_contexts: tuple[Term, ...] = ()
+    # Words that refer back to the entity once it is named ("the group", "движение").
+    refs: tuple[Term, ...] = ()
 
 
 @dataclass(frozen=True)

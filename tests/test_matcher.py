@@ -530,3 +530,45 @@ def test_an_alias_that_starts_a_longer_alias_reports_the_longer_span(tmp_path):
     rs = one_rule(tmp_path, {"all": ["@b"]}, [entity])
     (m,) = rs.match(Item(summary="The Baplaidri Groups met. Baplaidri alone later."))
     assert sorted(e.text for e in m.evidence) == ["Baplaidri", "Baplaidri", "Baplaidri Groups"]
+
+
+_TALIBAN = {
+    "id": "tb",
+    "name": "Taliban",
+    "aliases": ["Taliban"],
+    "not": ["Pakistani Taliban"],
+    "refs": ["the group", "движение"],
+}
+_HAMAS = {"id": "hamas", "name": "Hamas", "aliases": ["Hamas"], "refs": ["the group"]}
+
+
+def test_a_reference_is_the_entity_named_before_it(tmp_path):
+    # The title names the Taliban, the summary's sentence only "the group": one sentence
+    # holds the entity (by reference) and the act.
+    rs = one_rule(tmp_path, {"all": ["@tb", "=ban"], "within": "sentence"}, [_TALIBAN, _HAMAS])
+    item = Item(
+        title="Taliban welcome Moscow court ruling",
+        summary="Russia's Supreme Court suspended the ban on the group on Thursday.",
+    )
+    (m,) = rs.match(item)
+    assert [(e.field, e.text) for e in m.evidence] == [("summary", "ban"), ("summary", "the group")]
+    assert {e.value for e in m.evidence} == {"=ban", "tb"}
+    # Russian, inflected: "движения" refers back to «Талибан»... once the entity is named.
+    rs = one_rule(tmp_path, {"all": ["@tb", "запрет"], "within": "sentence"}, [_TALIBAN])
+    assert matches(rs, "Taliban ответили. Суд приостановил запрет движения.") == ["r"]
+    # Not before it is named, nor when another entity with references was named since,
+    # nor when the last naming was one of the entity's `not` contexts.
+    rs = one_rule(tmp_path, {"all": ["@tb", "=ban"], "within": "sentence"}, [_TALIBAN, _HAMAS])
+    assert matches(rs, "The ban on the group stays. The Taliban said nothing.") == []
+    assert matches(rs, "Taliban envoys met Hamas. The ban on the group stays.") == []
+    assert (
+        matches(
+            rs,
+            "Taliban officials spoke. The Pakistani Taliban attacked. The ban on the group stays.",
+        )
+        == []
+    )
+    # ... nor possessive: the movement's rival is someone else.
+    assert matches(rs, "Taliban officials spoke. The group's rival remains under a ban.") == []
+    # ... and without a naming of the entity at all, a reference is nothing.
+    assert matches(rs, "The ban on the group stays.") == []

@@ -318,3 +318,20 @@ def test_implies_problems(tmp_path, implies, says):
     )
     p = only([path])
     assert p.rule_id == "r1" and "implies" in p.message and says in p.message
+
+
+def test_references_are_words_and_phrases_like_aliases(tmp_path):
+    path = write(
+        tmp_path,
+        "e.yaml",
+        """\
+        entities:
+          - id: tb
+            name: Taliban
+            aliases: [Taliban]
+            refs: [the group, "re:the (group|movement)"]
+        """,
+    )
+    p = only([path])
+    assert (p.rule_id, p.field) == ("tb", "refs.1")
+    assert "regex is not allowed here" in p.message
