@@ -529,6 +529,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
     modals = [h for hits in p.terms_hits(spaced_modals, only) for h in hits]
     # A request that was granted is the act: "granted the request to suspend the ban".
     modals = [h for h in modals if not _granted(words, sent_of, h[1])]
+    # "considers them a terrorist organisation" classifies: a state, not a plan.
+    modals = [h for h in modals if not _classifying(words, sent_of, h[1])]
     modals_after = [h for hits in p.terms_hits(spec.modality_after, only) for h in hits]
     # A negation inside a modal cue is part of it: "should never have lifted the ban".
     negations = [h for h in negations if not any(m[1] <= h[1] and h[2] <= m[2] for m in modals)]
@@ -1292,6 +1294,29 @@ _ON_REQUEST = "по"
 _ABOUT = frozenset(_words("о об обо"))
 _RU_PAST = ("ил", "ила", "или", "ал", "ала", "али", "ел", "ела", "ели", "ял", "яла", "яли")
 _ON_REQUEST_REACH = 5
+
+
+# Verbs that either classify their object ("considers the Taliban a terrorist group",
+# "is regarded as ...") or weigh a step ("will consider delisting them").
+_CLASSIFY = frozenset(_words("consider considers considered regard regards regarded"))
+_CLASSIFY_AS = frozenset(_words("a an as"))
+_WEIGH = frozenset(_words("whether if how"))
+
+
+def _classifying(words: list[str], sent_of: list[int], i: int) -> bool:
+    """Whether the modal cue at word `i` is a verb of considering that classifies: "a",
+    "an" or "as" (or "to be") follows within six words of its sentence, before any gerund
+    or "whether" ("considers the movement a terrorist organisation", "considered to be
+    banned"; not "considering removing them from the list", "consider whether to")."""
+    if words[i] not in _CLASSIFY:
+        return False
+    for k in range(i + 1, min(len(words), i + 7)):
+        w = words[k]
+        if sent_of[k] != sent_of[i] or w in _WEIGH or (len(w) > 4 and w.endswith("ing")):
+            return False
+        if w in _CLASSIFY_AS or (w == "to" and k + 1 < len(words) and words[k + 1] == "be"):
+            return True
+    return False
 
 
 def _granted(words: list[str], sent_of: list[int], i: int) -> bool:

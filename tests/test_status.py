@@ -1137,3 +1137,27 @@ def test_a_report_denied_far_from_the_act_asserts_nothing(text: str) -> None:
 )
 def test_listed_agents_across_scripts(text: str, expected: set) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Tajikistan still considers the Taliban a terrorist organisation",
+            {("tajikistan", "banned")},
+        ),
+        (
+            "Dushanbe considers the movement, the Taliban, as a terrorist group",
+            {("tajikistan", "banned")},
+        ),
+        (
+            "Tajikistan is considering removing the Taliban from its terrorist list",
+            {("tajikistan", "proposed")},
+        ),
+        ("Tajikistan will consider whether to delist the Taliban", {("tajikistan", "proposed")}),
+    ],
+)
+def test_considering_them_a_terrorist_group_is_a_state_and_weighing_a_step_a_proposal(
+    text: str, expected: set
+) -> None:
+    assert _shipped_states(text) == expected
