@@ -110,22 +110,23 @@ def test_alias_without_letters(tmp_path):
     assert p.rule_id == "kz" and p.field is not None and p.field.startswith("aliases")
 
 
-def test_a_regex_where_only_words_go_is_refused(tmp_path):
-    # An entity's `not` contexts and aliases are words and phrases: "re:..." would load as
-    # the words "re", "taliban"... and never do what it says.
+@pytest.mark.parametrize("field", ["not", "refs"])
+def test_a_regex_where_only_words_go_is_refused(tmp_path, field):
+    # An entity's `not` contexts, references and aliases are words and phrases: "re:..."
+    # would load as the words "re", "taliban"... and never do what it says.
     path = write(
         tmp_path,
         "e.yaml",
-        """\
+        f"""\
         entities:
           - id: tb
             name: Taliban
             aliases: [Taliban]
-            not: [Pakistani Taliban, "re:from taliban, pakistan"]
+            {field}: [Pakistani Taliban, "re:from taliban, pakistan"]
         """,
     )
     p = only([path])
-    assert (p.rule_id, p.field) == ("tb", "not.1")
+    assert (p.rule_id, p.field) == ("tb", f"{field}.1")
     assert "regex is not allowed here" in p.message
 
 
@@ -318,20 +319,3 @@ def test_implies_problems(tmp_path, implies, says):
     )
     p = only([path])
     assert p.rule_id == "r1" and "implies" in p.message and says in p.message
-
-
-def test_references_are_words_and_phrases_like_aliases(tmp_path):
-    path = write(
-        tmp_path,
-        "e.yaml",
-        """\
-        entities:
-          - id: tb
-            name: Taliban
-            aliases: [Taliban]
-            refs: [the group, "re:the (group|movement)"]
-        """,
-    )
-    p = only([path])
-    assert (p.rule_id, p.field) == ("tb", "refs.1")
-    assert "regex is not allowed here" in p.message
