@@ -195,28 +195,40 @@ class Prepared:
         back to: of the entities with references, the one named last before it in reading
         order (title, summary, content), when that naming is not one of the entity's `not`
         contexts ("the Pakistani Taliban ... the group" is not the Taliban). A reference
-        before any naming, overlapping one, or possessive ("the movement's rival": someone
-        else) refers to nothing."""
+        before any naming, overlapping one, possessive ("the movement's rival": someone
+        else) or inside one of the entity's `not` contexts ("the group of investors") refers
+        to nothing; such a context, holding a reference, names no one either."""
         present, ref_of, context_of = self.present, self.c.ref_of, self.c.context_of
         live = [(r, a) for r, a in ref_of.items() if r in present and a in present]
         if not live:
             return
+        refs = {r: self.positions(r) for r, _ in live}
+        every_ref = [h for hits in refs.values() for h in hits]
         named: list[tuple[tuple[int, int, int], Hit, int]] = []
         for a in set(ref_of.values()) & present:
             named.extend((_reading_order(h), h, a) for h in self.positions(a))
+        contexts: dict[int, list[Hit]] = {}
         for n_atom in present & context_of.keys():
-            if context_of[n_atom] in ref_of.values():
-                named.extend((_reading_order(h), h, -1) for h in self.positions(n_atom))
+            a = context_of[n_atom]
+            if a in ref_of.values():
+                contexts[a] = self.positions(n_atom)
+                named.extend(
+                    (_reading_order(h), h, -1)
+                    for h in contexts[a]
+                    if not any(_overlap(h, x) for x in every_ref)
+                )
         named.sort()
         order = [k for k, _, _ in named]
         for r, a in live:
             more = []
-            for h in self.positions(r):
+            for h in refs[r]:
                 i = bisect_right(order, _reading_order(h)) - 1
                 if i < 0:
                     continue
                 _, last, who = named[i]
-                if who != a or (last[0] == h[0] and last[2] >= h[1]):
+                if who != a or _overlap(last, h):
+                    continue
+                if any(_overlap(h, b) for b in contexts.get(a, ())):
                     continue
                 words = self.fields[h[0]].words
                 if h[2] + 1 < len(words) and words[h[2] + 1] == "s":
@@ -353,6 +365,10 @@ def _substring_hits(f: Field, key: str) -> list[Hit]:
 
 def _positions(words: list[str], w: str) -> list[int]:
     return [i for i, x in enumerate(words) if x == w]
+
+
+def _overlap(a: Hit, b: Hit) -> bool:
+    return a[0] == b[0] and a[1] <= b[2] and b[1] <= a[2]
 
 
 def _in_scope(h: Hit, scope: Scope) -> bool:

@@ -536,7 +536,7 @@ _TALIBAN = {
     "id": "tb",
     "name": "Taliban",
     "aliases": ["Taliban"],
-    "not": ["Pakistani Taliban"],
+    "not": ["Pakistani Taliban", "the group of"],
     "refs": ["the group", "движение"],
 }
 _HAMAS = {"id": "hamas", "name": "Hamas", "aliases": ["Hamas"], "refs": ["the group"]}
@@ -570,5 +570,12 @@ def test_a_reference_is_the_entity_named_before_it(tmp_path):
     )
     # ... nor possessive: the movement's rival is someone else.
     assert matches(rs, "Taliban officials spoke. The group's rival remains under a ban.") == []
+    # ... nor inside one of the entity's `not` contexts; and such a context names no one
+    # (the reference after it is still the Taliban's).
+    assert matches(rs, "Taliban envoys spoke. The group of investors faces a ban.") == []
+    text = "Taliban envoys spoke. The group of investors left. The ban on the group stays."
+    (m,) = rs.match(Item(summary=text))
+    assert [e.text for e in m.evidence] == ["ban", "the group"]
+    assert m.evidence[1].start == text.rindex("the group")
     # ... and without a naming of the entity at all, a reference is nothing.
     assert matches(rs, "The ban on the group stays.") == []
