@@ -1438,8 +1438,17 @@ def _foil(f: Field, name: Hit, trig: Hit, names: list[Hit], lo: int) -> bool:
     """A contrasted name (`_contrasted`) with the trigger's own subject named before the
     trigger: before the foil ("Tajikistan, unlike Kazakhstan, still bans them") or after it
     past a comma ("Unlike Kazakhstan, Tajikistan still bans them"). Without one, the foil's
-    own phrase holds the trigger ("в отличие от Казахстана и Киргизии, исключивших ...")."""
+    own phrase holds the trigger ("в отличие от Казахстана и Киргизии, исключивших ..."),
+    as does a relative clause the foil opens ("Таджикистан, в отличие от России, которая
+    исключила движение из списка, ...": Russia removed them)."""
     if name[2] >= trig[1] or not _contrasted(f.words, name, lo):
+        return False
+    k = name[2] + 1
+    if (
+        k < trig[1]
+        and f.words[k] in _RELATIVE
+        and not any(m in _text_between(f, (name[0], k, k), trig) for m in _CLAUSE_MARKS)
+    ):
         return False
     for n in names:
         if n == name or n[2] >= trig[1] or n[1] < lo or _contrasted(f.words, n, lo):

@@ -1021,6 +1021,17 @@ def test_the_one_who_joins_is_the_actor() -> None:
             "Unlike Kyrgyzstan, which delisted the Taliban, Turkmenistan keeps the ban.",
             {("kyrgyzstan", "delisted"), ("turkmenistan", "banned")},
         ),
+        # ... as does a relative clause the foil opens after the subject is named
+        (
+            "Tajikistan, unlike Russia, which removed the Taliban from its banned list in"
+            " April, still considers them a terrorist organisation.",
+            {("russia", "delisted"), ("tajikistan", "banned")},
+        ),
+        (
+            "Таджикистан, в отличие от России, которая исключила талибов из списка"
+            " запрещённых организаций, сохраняет запрет.",
+            {("russia", "delisted"), ("tajikistan", "banned")},
+        ),
     ],
 )
 def test_a_contrasted_name_is_a_foil(text: str, expected: set) -> None:
