@@ -6,7 +6,7 @@ Pure. No I/O. `RuleSet` is the public entry point: compile once, match many item
 from __future__ import annotations
 
 import contextlib
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -195,9 +195,10 @@ class Prepared:
         back to: of the entities with references, the one named last before it in reading
         order (title, summary, content), when that naming is not one of the entity's `not`
         contexts ("the Pakistani Taliban ... the group" is not the Taliban). A reference
-        before any naming, overlapping one, possessive ("the movement's rival": someone
-        else) or inside one of the entity's `not` contexts ("the group of investors") refers
-        to nothing; such a context, holding a reference, names no one either."""
+        before any naming, part of one ("the group of investors" named by another entity),
+        followed by one in apposition ("этого движения «Хизб ут-Тахрир»"), possessive ("the
+        movement's rival": someone else) or inside one of the entity's `not` contexts
+        refers to nothing; such a context, holding a reference, names no one either."""
         present, ref_of, context_of = self.present, self.c.ref_of, self.c.context_of
         live = [(r, a) for r, a in ref_of.items() if r in present and a in present]
         if not live:
@@ -222,11 +223,14 @@ class Prepared:
         for r, a in live:
             more = []
             for h in refs[r]:
-                i = bisect_right(order, _reading_order(h)) - 1
-                if i < 0:
-                    continue
-                _, last, who = named[i]
-                if who != a or _overlap(last, h):
+                if any(_overlap(n, h) for _, n, _ in named):
+                    continue  # part of a naming: "the group of investors", "Islamic Movement"
+                at = _FIELD_ORDER[h[0]]
+                i = bisect_left(order, (at, h[2] + 1, -1))
+                if i < len(order) and order[i][:2] == (at, h[2] + 1):
+                    continue  # a naming in apposition: "этого движения «Хизб ут-Тахрир»"
+                i = bisect_left(order, (at, h[1], -1)) - 1
+                if i < 0 or named[i][2] != a:
                     continue
                 if any(_overlap(h, b) for b in contexts.get(a, ())):
                     continue

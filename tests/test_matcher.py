@@ -577,5 +577,12 @@ def test_a_reference_is_the_entity_named_before_it(tmp_path):
     (m,) = rs.match(Item(summary=text))
     assert [e.text for e in m.evidence] == ["ban", "the group"]
     assert m.evidence[1].start == text.rindex("the group")
+    # ... nor part of another entity's naming, nor followed by one in apposition.
+    alpha = {"id": "alpha", "name": "Alpha", "aliases": ["group Alpha"], "refs": ["the group"]}
+    rs = one_rule(tmp_path, {"all": ["@tb", "=ban"], "within": "sentence"}, [_TALIBAN, alpha])
+    assert matches(rs, "Taliban envoys spoke. A ban hit the group Alpha.") == []
+    rs = one_rule(tmp_path, {"all": ["@tb", "=ban"], "within": "sentence"}, [_TALIBAN, _HAMAS])
+    assert matches(rs, "Taliban envoys spoke. The ban on the group «Hamas» stays.") == []
+    assert matches(rs, "Taliban envoys spoke. The ban on the group stays.") == ["r"]
     # ... and without a naming of the entity at all, a reference is nothing.
     assert matches(rs, "The ban on the group stays.") == []
