@@ -205,13 +205,14 @@ class Prepared:
             return
         refs = {r: self.positions(r) for r, _ in live}
         every_ref = [h for hits in refs.values() for h in hits]
+        referred = set(ref_of.values())
         named: list[tuple[tuple[int, int, int], Hit, int]] = []
-        for a in set(ref_of.values()) & present:
+        for a in referred & present:
             named.extend((_reading_order(h), h, a) for h in self.positions(a))
         contexts: dict[int, list[Hit]] = {}
         for n_atom in present & context_of.keys():
             a = context_of[n_atom]
-            if a in ref_of.values():
+            if a in referred:
                 contexts[a] = self.positions(n_atom)
                 named.extend(
                     (_reading_order(h), h, -1)
