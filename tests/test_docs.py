@@ -109,6 +109,9 @@ def test_worked_rule_example_is_true(tmp_path):
     } <= texts
     miss = SimpleNamespace(title="", summary="the Pakistani Taliban visited Astana", content="")
     assert rules.match(miss) == []
+    text = "Taliban officials arrived in Almaty. Kazakhstan has invited the movement to the forum"
+    (m,) = rules.match(SimpleNamespace(title="", summary=text, content=""))
+    assert ("entity", "taliban", "the movement") in {(e.kind, e.value, e.text) for e in m.evidence}
 
 
 def test_status_example_is_valid_yaml():
