@@ -586,3 +586,22 @@ def test_a_reference_is_the_entity_named_before_it(tmp_path):
     assert matches(rs, "Taliban envoys spoke. The ban on the group stays.") == ["r"]
     # ... and without a naming of the entity at all, a reference is nothing.
     assert matches(rs, "The ban on the group stays.") == []
+
+
+def test_a_rule_program_is_made_when_the_rule_is_first_a_candidate(tmp_path):
+    # Compiling 10,000 rules makes no programs: most rules are never a candidate.
+    rs = ruleset(
+        tmp_path,
+        """\
+        rules:
+          - {id: a, title: a, any: [alpha]}
+          - {id: b, title: b, any: [beta]}
+        """,
+    )
+    programs = rs.compiled.programs
+    assert programs == [None, None]
+    assert matches(rs, "alpha") == ["a"]
+    assert programs[0] is not None and programs[1] is None
+    rs.compiled.make_programs()  # what the workers' fork server does, once for all
+    assert None not in programs
+    assert matches(rs, "beta") == ["b"]
