@@ -60,6 +60,19 @@ def _words(text: str) -> tuple[str, ...]:
 _LIST_NOUNS = _words("list register списк список перечн перечен реестр тізім yxat")
 # ... not the verb: "has never listed them as terrorists" negates a designation.
 _LIST_VERBS = frozenset(_words("listed"))
+# requests that take an infinitive ("asked the court to remove")
+_ASKING = _words("ask request petition urg call appeal demand")
+# Arabic recognition verbs (folded) and their objects: the government, the movement, the
+# emirate, its authorities
+_AR_RECOGNISE = frozenset(_words("اعترفت اعترف تعترف يعترف"))
+_AR_RECOGNISED = _words("بحكومه بطالبان بالاماره بالحركه بسلطات بنظام")
+_OPEN_QUOTES = ("«", "“", "„")
+_AGAINST = frozenset(
+    _words("against против қарсы qarshi contre contra gegen fight fighting combat combating")
+)
+_WITH = frozenset(_words("с со"))
+# "never" in the languages of the negation cues
+_NEVER = frozenset(_words("never jamais nunca niemals nigdy никогда ешқашан hech ҳеч hiçbir 从未"))
 _PREDICATIVE = frozenset(_words("as als comme como как качестве"))
 # "<from its national list of> banned organisations": the removal's preposition, then the
 # list it names (a few words: a possessive, an adjective).
@@ -278,7 +291,10 @@ _RELATIVE = frozenset(
 )
 # Chinese: words that start with a negation character but do not negate ("不仅" not only,
 # "未来" future), and conjunctions that start another predicate within a clause.
-_NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来")
+# ... "不排除" (does not rule out) negates the ruling out, not the act
+_NOT_NEGATING = ("不仅", "不但", "不久", "不断", "不少", "不过", "不同", "不论", "未来", "不排除")
+# a possibility named after the act: "承认塔利班政府的可能性" (the possibility of recognising)
+_POSSIBILITY_AFTER = ("的可能性", "可能性")
 _UNSPACED_BREAKS = frozenset("并但而且及和")
 _UNSPACED_LISTS = ("名单", "清单")
 _UNSPACED_JOINS = frozenset(("和", "与", "及", "以及", "同", "跟", "、"))
@@ -561,6 +577,12 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 elif open_end:
                     open_ended.add(h)
     ranks = {state: i for i, state in enumerate(spec.states)}
+    if _RECOGNITION in ranks:
+        for h in _verb_first_recognitions(f, name, [x[2] for x in juris]):
+            if sent_of[h[1]] in subject_sents:
+                per_sentence.setdefault(sent_of[h[1]], []).append(
+                    (ranks[_RECOGNITION], _RECOGNITION, h)
+                )
     out: list[Assertion] = []
     for s in sorted(per_sentence):
         lo, hi = bisect.bisect_left(sent_of, s), bisect.bisect_right(sent_of, s)
@@ -594,6 +616,7 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 _cue(h, _own_clause(f, h, modals, near), others, hits, words, lo)
                 or _cue_after(f, h, modals_after, hits, hi, h in open_ended)
                 or _cue_inside(f, h, keys.get((state, h), []), inside_modals)
+                or _possibility_after(f, h, keys.get((state, h), []))
                 or _plan_to(h, words, lo, hits, starts)
                 or _future_form(f, h, lo, near)
             )
@@ -611,6 +634,10 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                 continue  # "Taliban-designated ambassador", "designated by the Taliban"
             if _ban_on_another(words, h, subject_starts, hi):
                 continue  # "upheld the ban on Meta", "запрет на ввоз": a ban on something else
+            if state in unnegated and _names_another(f, h, raw, subject_starts, hi):
+                continue  # "признал террористической организацией «Вилаят Хорасан»"
+            if state in unnegated and _fought(words, h, lo):
+                continue  # "в борьбе с террористическими организациями": what is fought
             if _others_state(f, h, subject_hits, groups, lo):
                 continue  # "..., while Hamas remains banned": another group's state
             if state in unnegated and _background(
@@ -688,6 +715,8 @@ def _extract_field(p: Prepared, spec: StatusSpec, name: str, titled: bool) -> li
                     _list_noun(w) or (is_unspaced(w) and any(n in w for n in _UNSPACED_LISTS))
                     for w in words[min(neg[1], h[1]) : max(neg[2], h[2]) + 1]
                 )
+                if _never(words, neg, h):
+                    said_of_list = False  # "never put them on its list": never banned
                 if (said_of_list or _no_longer(words, neg, lo, h[1])) and state in unnegated:
                     state = unnegated[state]
                 elif spec.negated.get(state, "none") == "none":
@@ -1040,8 +1069,18 @@ def _cue(
     verb between them takes it ("does not intend to recognise ... and keeps the ban", "no
     decision has been taken and it still remains banned")."""
     t0 = trig[1]
+    # A trigger named as a list's kind counts from the list: "never put them on <its list
+    # of> banned groups".
+    near = t0 - 2 if t0 - 2 >= lo and words[t0 - 1] == "of" and _list_noun(words[t0 - 2]) else t0
     for c in cues:
-        if not (lo <= c[1] < t0 and 0 <= t0 - c[2] <= _CUE_WINDOW):
+        end = c[2]
+        if words[c[1]].startswith(_ASKING):
+            # A request governs its infinitive: "asked the Supreme Court in Bishkek <to>
+            # remove the movement from the national list".
+            end = next(
+                (j for j in range(c[2] + 1, min(t0, c[2] + _CUE_WINDOW)) if words[j] == "to"), end
+            )
+        if not (lo <= c[1] < t0 and 0 <= near - end <= _CUE_WINDOW):
             continue
         if any(o[1] <= c[2] and c[1] <= o[2] for o in hits):
             continue
@@ -1099,6 +1138,23 @@ def _cue_inside(
     return None
 
 
+def _possibility_after(f: Field, trig: Hit, keys: list[str]) -> Hit | None:
+    """In a script written without spaces, a possibility that the trigger's clause names
+    right after it: "承认塔利班政府的可能性", "除名的可能性" (a prospect, not the act)."""
+    start, end = f.spans[trig[1]]
+    clause = f.folded[start:end]
+    for key in keys:
+        at = clause.find(key)
+        while at != -1:
+            rest = clause[at + len(key) : at + len(key) + _UNSPACED_WINDOW]
+            for cue in _POSSIBILITY_AFTER:
+                k = rest.find(cue)
+                if k != -1 and _UNSPACED_BREAKS.isdisjoint(rest[:k]):
+                    return trig
+            at = clause.find(key, at + 1)
+    return None
+
+
 def _no_longer(words: list[str], cue: Hit, lo: int, t0: int) -> bool:
     """A negation that says a state ended: "no longer considers them terrorists", "not any
     longer", "nicht mehr", "ne considère plus", "больше не считает", "ya no": the state
@@ -1115,6 +1171,57 @@ def _no_longer(words: list[str], cue: Hit, lo: int, t0: int) -> bool:
         return True
     prev = words[cue[1] - 1] if cue[1] - 1 >= lo else ""
     return prev in _LONGER_BEFORE
+
+
+def _verb_first_recognitions(f: Field, field: str, names: list[Hit]) -> list[Hit]:
+    """Arabic puts the verb first and its subject between it and the object: "(ولم) تعترف
+    أوزبكستان (رسميا) بحكومة طالبان", "اعترفت روسيا بالإمارة". The verb with a jurisdiction
+    right after it and a recognised object within two more words is a recognition."""
+    words, sent_of = f.words, f.sentence_of_word
+    out = []
+    for i, w in enumerate(words):
+        if (w[1:] if w.startswith("و") else w) not in _AR_RECOGNISE:
+            continue
+        name = next((n for n in names if n[1] == i + 1), None)
+        if name is None:
+            continue
+        for j in range(name[2] + 1, min(len(words), name[2] + 3)):
+            if sent_of[j] != sent_of[i]:
+                break
+            if words[j].startswith(_AR_RECOGNISED):
+                out.append((field, i, j))
+                break
+    return out
+
+
+def _names_another(f: Field, trig: Hit, raw: list[Hit], subject_starts: set[int], hi: int) -> bool:
+    """Whether a designation (with the triggers it runs into) is followed at once by a
+    quoted name that is not the subject: the group it designates ("признал
+    террористической организацией «Вилаят Хорасан»")."""
+    last = trig[2]
+    while any(r[1] <= last + 1 <= r[2] for r in raw):
+        last = max(r[2] for r in raw if r[1] <= last + 1 <= r[2])
+    k = last + 1
+    if k >= hi or k in subject_starts:
+        return False
+    gap = f.text[f.display_span(trig[1], last)[1] : f.display_span(k, k)[0]]
+    return any(q in gap for q in _OPEN_QUOTES)
+
+
+def _fought(words: list[str], trig: Hit, lo: int) -> bool:
+    """Whether a designation is the object of a fight or a tie rather than a label: "the
+    fight against terrorist organisations", "в борьбе с террористическими организациями",
+    "связи с террористической группировкой"."""
+    prev = words[trig[1] - 1] if trig[1] - 1 >= lo else ""
+    return prev in _AGAINST or prev in _WITH
+
+
+def _never(words: list[str], cue: Hit, trig: Hit) -> bool:
+    """Whether "never" is the negation or stands just before it or the trigger: a list the
+    subject was never put on states no removal ("has never put them on its list of banned
+    groups", "ешқашан ... тізіміне енгізбеген")."""
+    lo = max(0, min(cue[1], trig[1]) - 2)
+    return any(w in _NEVER for w in words[lo : max(cue[2], trig[2]) + 1])
 
 
 def _own_clause(f: Field, trig: Hit, cues: list[Hit], names: list[Hit]) -> list[Hit]:

@@ -1172,3 +1172,76 @@ def test_considering_them_a_terrorist_group_is_a_state_and_weighing_a_step_a_pro
     text: str, expected: set
 ) -> None:
     assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # a list the Taliban were never put on: neither a ban nor a removal
+        ("Kyrgyzstan has never put the Taliban on its list of banned organisations", set()),
+        ("Түрікменстан Талибанды ешқашан тыйым салынған ұйымдар тізіміне енгізбеген", set()),
+        # ... while one they are no longer on is a removal
+        (
+            "Kazakhstan no longer keeps the Taliban on its list of banned organisations",
+            {("kazakhstan", "delisted")},
+        ),
+    ],
+)
+def test_never_listed_is_neither_banned_nor_delisted(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (
+            "Prosecutors asked the Supreme Court of Tajikistan in Dushanbe to lift the ban on"
+            " the Taliban",
+            {("tajikistan", "proposed")},
+        ),
+        (
+            "The court in Bishkek granted the prosecutor's request and lifted the ban on the"
+            " Taliban",
+            {("kyrgyzstan", "delisted")},
+        ),
+    ],
+)
+def test_a_request_governs_its_infinitive(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Россия считает талибов союзником в борьбе с террористическими организациями", set()),
+        (
+            "Суд в России признал террористической организацией «Джамаат», воюющий с талибами",
+            set(),
+        ),
+        (
+            "Суд в России признал террористической организацией «Талибан»",
+            {("russia", "banned")},
+        ),
+        (
+            "Душанбе считает талибов террористической группировкой",
+            {("tajikistan", "banned")},
+        ),
+    ],
+)
+def test_a_designation_fought_or_of_another_named_group_is_not_theirs(
+    text: str, expected: set
+) -> None:
+    assert _shipped_states(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("اعترفت روسيا بحكومة طالبان", {("russia", "recognized")}),
+        ("ولم تعترف أوزبكستان رسميا بحكومة طالبان", set()),
+        ("اعترفت روسيا بمقتل عناصر من طالبان", set()),
+        ("哈萨克斯坦不排除承认塔利班政府的可能性", {("kazakhstan", "proposed")}),
+    ],
+)
+def test_verb_first_recognition_and_a_possibility(text: str, expected: set) -> None:
+    assert _shipped_states(text) == expected
