@@ -179,11 +179,7 @@ class Prepared:
             if atom not in present:
                 continue
             bad = self.positions(n_atom)
-            kept = [
-                h
-                for h in self.positions(atom)
-                if not any(b[0] == h[0] and b[1] <= h[2] and h[1] <= b[2] for b in bad)
-            ]
+            kept = [h for h in self.positions(atom) if not any(_overlap(b, h) for b in bad)]
             if kept:
                 self.hits[atom] = kept
             else:
